@@ -1,0 +1,262 @@
+"""Build a new index version from a KB folder: scan, parse, chunk, embed what changed, switch in atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata as package_metadata
+from pathlib import Path
+
+import numpy as np
+
+from .articles import Article, content_hash, read_article
+from .chunking import ChunkSettings, chunk_sections
+from .config import Settings
+from .embedding import Embedder, get_embedder
+from .errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBError
+from .kbfiles import list_article_files
+from .markup import render_article
+from .store import IndexRoot, IndexVersion
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Problem:
+    """An article that was skipped, with where and why."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the summary line and for the manifest."""
+
+    version: str = ""
+    articles: int = 0
+    passages: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded_passages: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line an operator reads at a glance."""
+        parts = [
+            f"{self.added:,} added", f"{self.changed:,} changed", f"{self.removed:,} removed",
+            f"{self.unchanged:,} unchanged",
+        ]
+        line = f"{', '.join(parts)} in {self.seconds:.1f} s"
+        line += f"; {self.articles:,} articles, {self.passages:,} passages in version {self.version}"
+        if self.problems:
+            line += f"; {len(self.problems)} skipped"
+        return line
+
+    def as_dict(self) -> dict:
+        """JSON-ready form."""
+        return {
+            "version": self.version, "articles": self.articles, "passages": self.passages,
+            "added": self.added, "changed": self.changed, "removed": self.removed, "unchanged": self.unchanged,
+            "embedded_passages": self.embedded_passages, "seconds": round(self.seconds, 3),
+            "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in self.problems],
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class _Prepared:
+    article_row: dict
+    passages: list[dict]
+    vectors: np.ndarray | None
+    status: str
+
+
+def build_index(
+    settings: Settings,
+    *,
+    strict: bool = False,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+    log: Progress | None = None,
+    lock_wait: float = 0.0,
+) -> BuildReport:
+    """Build a version for `settings.kb_dir` in `settings.index_dir` and make it live.
+
+    Unchanged articles (same bytes, same model and chunking) keep their passages and vectors from the live
+    version; everything else is parsed and embedded. Nothing touches the live version until the new one is
+    complete on disk.
+    """
+    started = time.perf_counter()
+    log = log or (lambda message: None)
+    kb_dir = Path(settings.kb_dir).resolve()
+    if not kb_dir.is_dir():
+        raise KBError(f"KB folder {kb_dir} does not exist")
+    root = IndexRoot(settings.index_dir)
+    embedder = embedder or get_embedder(settings.model)
+    report = BuildReport()
+
+    with root.build_lock(wait_seconds=lock_wait):
+        root.remove_stale()
+        files = list_article_files(kb_dir)
+        previous = _reusable_version(root, settings, log)
+        previous_rows = _previous_articles(previous)
+        chunk_settings = ChunkSettings.for_model(embedder.max_seq_length)
+
+        prepared: list[_Prepared] = []
+        seen_ids: dict[str, str] = {}
+        for path in files:
+            relpath = path.relative_to(kb_dir).as_posix()
+            try:
+                data = path.read_bytes()
+                old = previous_rows.get(relpath)
+                if old is not None and old["content_hash"] == content_hash(data):
+                    item = _reuse(previous, old)
+                else:
+                    article = read_article(path, kb_dir, settings.default_lang)
+                    report.warnings.extend(f"{relpath}: {warning}" for warning in article.warnings)
+                    item = _prepare(article, embedder, chunk_settings, "changed" if old else "added")
+                article_id = item.article_row["id"]
+                if article_id in seen_ids:
+                    raise ArticleError(relpath, f"duplicate id {article_id!r}, already used by {seen_ids[article_id]}")
+                seen_ids[article_id] = relpath
+                prepared.append(item)
+            except ArticleError as exc:
+                report.problems.append(Problem(exc.path, exc.message, exc.line))
+            except OSError as exc:
+                report.problems.append(Problem(relpath, f"cannot read: {exc.strerror or exc}"))
+
+        for problem in report.problems:
+            log(f"skipped {problem}")
+        if strict and report.problems:
+            raise BuildFailed(f"{len(report.problems)} article(s) have problems; nothing was indexed (--strict)")
+        if not prepared:
+            raise BuildFailed(f"no articles to index in {kb_dir}")
+
+        _embed_pending(prepared, embedder, progress, report)
+        current_paths = {item.article_row["path"] for item in prepared}
+        report.removed = sum(1 for path in previous_rows if path not in current_paths)
+        for item in prepared:
+            setattr(report, item.status, getattr(report, item.status) + 1)
+
+        writer = root.start_version()
+        try:
+            for item in prepared:
+                writer.add_article(item.article_row, item.passages, item.vectors)
+            report.articles = len(prepared)
+            report.passages = sum(len(item.passages) for item in prepared)
+            report.version = writer.name
+            report.seconds = time.perf_counter() - started
+            manifest = _manifest(settings, embedder, chunk_settings, prepared, report)
+            writer.commit(manifest, embedder.dimension)
+        except BaseException:
+            writer.abort()
+            raise
+        root.switch_to(writer.name)
+        root.remove_stale()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _reusable_version(root: IndexRoot, settings: Settings, log: Progress) -> IndexVersion | None:
+    """The live version if its vectors can be reused: same model and same index format."""
+    try:
+        version = root.open_current()
+        version.check_model(settings.model)
+    except IndexNotFound:
+        return None
+    except IndexMismatch as exc:
+        log(f"full rebuild: {exc}")
+        return None
+    return version
+
+
+def _previous_articles(version: IndexVersion | None) -> dict[str, dict]:
+    if version is None:
+        return {}
+    return {row["path"]: dict(row) for row in version.articles()}
+
+
+def _reuse(version: IndexVersion, row: dict) -> _Prepared:
+    rows = version.article_passages(row["id"])
+    vectors = version.index.reconstruct_batch(np.array([r["id"] for r in rows], dtype=np.int64)) if rows else None
+    passages = [
+        {"heading_path": json.loads(r["heading_path"]), "anchor": r["anchor"], "text": r["text"],
+         "token_count": r["token_count"]}
+        for r in rows
+    ]
+    if vectors is None:
+        vectors = np.zeros((0, version.dimension), dtype=np.float32)
+    return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged")
+
+
+def _prepare(article: Article, embedder: Embedder, chunk_settings: ChunkSettings, status: str) -> _Prepared:
+    rendered = render_article(article.body, article.title, article.path)
+    passages = chunk_sections(rendered.sections, embedder.count_tokens, chunk_settings)
+    row = {
+        "id": article.id, "path": article.path, "title": article.title, "lang": article.lang,
+        "category": article.category, "audience": article.audience, "owner": article.owner,
+        "updated": article.updated, "review_by": article.review_by,
+        "products": json.dumps(article.products, ensure_ascii=False),
+        "tags": json.dumps(article.tags, ensure_ascii=False),
+        "metadata": json.dumps(article.metadata, ensure_ascii=False),
+        "html": rendered.html, "content_hash": article.content_hash,
+    }
+    passage_rows = [
+        {"heading_path": p.heading_path, "anchor": p.anchor, "text": p.text, "token_count": p.token_count,
+         "embed_text": p.embed_text}
+        for p in passages
+    ]
+    return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status)
+
+
+def _embed_pending(prepared: list[_Prepared], embedder: Embedder, progress: bool, report: BuildReport) -> None:
+    """Embed every new passage in one batched run, so the progress bar covers the whole build."""
+    pending = [item for item in prepared if item.vectors is None]
+    texts = [p["embed_text"] for item in pending for p in item.passages]
+    vectors = embedder.embed_documents(texts, progress=progress and len(texts) > 64)
+    report.embedded_passages = len(texts)
+    offset = 0
+    for item in pending:
+        count = len(item.passages)
+        item.vectors = vectors[offset: offset + count] if count else np.zeros((0, embedder.dimension), np.float32)
+        offset += count
+
+
+def _manifest(settings, embedder, chunk_settings, prepared, report) -> dict:
+    kb_hash = hashlib.sha256()
+    for item in sorted(prepared, key=lambda item: item.article_row["path"]):
+        kb_hash.update(f"{item.article_row['path']}\0{item.article_row['content_hash']}\n".encode())
+    return {
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "model": {"name": settings.model, "dimension": embedder.dimension,
+                  "max_seq_length": embedder.max_seq_length},
+        "chunking": chunk_settings.as_dict(),
+        "counts": {"articles": len(prepared), "skipped": len(report.problems)},
+        "kb": {"path": str(Path(settings.kb_dir).resolve()), "content_hash": kb_hash.hexdigest()},
+        "build": {key: value for key, value in report.as_dict().items() if key not in ("problems", "warnings")},
+        "problems": [str(problem) for problem in report.problems[:200]],
+        "libraries": _library_versions(),
+    }
+
+
+def _library_versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for name in ("faiss-cpu", "sentence-transformers", "torch", "numpy", "markdown", "nh3"):
+        try:
+            versions[name] = package_metadata.version(name)
+        except package_metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions

@@ -1,0 +1,45 @@
+"""Settings shared by the CLI, the builder and the web app, with defaults and environment overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+# Bounds on what a client may ask for; generous enough for a pasted customer e-mail.
+MAX_QUERY_CHARS = 4000
+MAX_RESULTS = 50
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the KB and the index live, which model embeds, and the KB's default language."""
+
+    kb_dir: Path = Path("kb")
+    index_dir: Path = Path(".kb-index")
+    model: str = DEFAULT_MODEL
+    default_lang: str = "nb"
+    batch_size: int = 32
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
+        """Defaults, then KB_* environment variables, then explicit overrides that are not None."""
+        env = os.environ if environ is None else environ
+        settings = cls(
+            kb_dir=Path(env.get("KB_DIR", cls.kb_dir)),
+            index_dir=Path(env.get("KB_INDEX_DIR", cls.index_dir)),
+            model=env.get("KB_MODEL", cls.model),
+            default_lang=env.get("KB_DEFAULT_LANG", cls.default_lang),
+        )
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides) -> Settings:
+        """A copy with the given fields replaced, ignoring None values."""
+        changes = {key: value for key, value in overrides.items() if value is not None}
+        for key in ("kb_dir", "index_dir"):
+            if key in changes:
+                changes[key] = Path(changes[key])
+        return replace(self, **changes)

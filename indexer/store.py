@@ -1,0 +1,333 @@
+"""The index on disk: versioned directories (FAISS vectors, SQLite metadata, a manifest) and an atomic switch.
+
+Layout of an index root:
+
+    CURRENT                 name of the live version, replaced atomically
+    versions/<version>/     index.faiss, meta.sqlite, manifest.json
+    versions/<name>.partial a build in progress (or one that crashed); never read
+    build.lock              held by the one build that may run at a time
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .errors import IndexLocked, IndexMismatch, IndexNotFound, KBError
+
+FORMAT_VERSION = 1
+KEEP_VERSIONS = 3
+
+SCHEMA = """
+CREATE TABLE articles (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    category TEXT,
+    audience TEXT NOT NULL,
+    owner TEXT,
+    updated TEXT,
+    review_by TEXT,
+    products TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    html TEXT NOT NULL,
+    content_hash TEXT NOT NULL
+);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    ordinal INTEGER NOT NULL,
+    heading_path TEXT NOT NULL,
+    anchor TEXT NOT NULL,
+    text TEXT NOT NULL,
+    token_count INTEGER NOT NULL
+);
+CREATE INDEX passages_by_article ON passages(article_id, ordinal);
+"""
+
+ARTICLE_COLUMNS = (
+    "id", "path", "title", "lang", "category", "audience", "owner", "updated", "review_by",
+    "products", "tags", "metadata", "html", "content_hash",
+)
+
+
+def new_version_name() -> str:
+    """Sortable by build time, unique even for two builds in the same second."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+class IndexRoot:
+    """One index directory: which version is live, where builds go, and the build lock."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.versions = self.path / "versions"
+        self.current_file = self.path / "CURRENT"
+
+    def current_version(self) -> str | None:
+        """Name of the live version, or None before the first build."""
+        try:
+            name = self.current_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def version_dir(self, name: str) -> Path:
+        """Directory of a built version."""
+        return self.versions / name
+
+    def open_current(self) -> IndexVersion:
+        """The live version, ready to search; IndexNotFound before the first build."""
+        name = self.current_version()
+        if name is None:
+            raise IndexNotFound(f"no index in {self.path}; build one with: kb index --index {self.path}")
+        return IndexVersion(self.version_dir(name))
+
+    @contextlib.contextmanager
+    def build_lock(self, wait_seconds: float = 0.0) -> Iterator[None]:
+        """Exclusive right to build; a second build waits up to `wait_seconds`, then raises IndexLocked."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path / "build.lock", "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexLocked(
+                            f"another 'kb index' is building {self.path}; try again when it has finished"
+                        ) from None
+                    time.sleep(0.2)
+            yield
+        finally:
+            handle.close()
+
+    def start_version(self) -> VersionWriter:
+        """A writer for a new version in a `.partial` directory beside the live one."""
+        self.versions.mkdir(parents=True, exist_ok=True)
+        return VersionWriter(self, new_version_name())
+
+    def switch_to(self, name: str) -> None:
+        """Make `name` live in one atomic rename, durable across a crash."""
+        temporary = self.path / f".CURRENT.{os.getpid()}"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.current_file)
+        _fsync_dir(self.path)
+
+    def remove_stale(self, keep: int = KEEP_VERSIONS) -> None:
+        """Drop leftovers of crashed builds and all but the newest `keep` versions (the live one always stays)."""
+        if not self.versions.exists():
+            return
+        current = self.current_version()
+        entries = sorted(self.versions.iterdir(), key=lambda entry: entry.name)
+        for entry in entries:
+            if entry.name.endswith(".partial"):
+                shutil.rmtree(entry, ignore_errors=True)
+        finished = [entry for entry in entries if not entry.name.endswith(".partial") and entry.exists()]
+        for entry in finished[:-keep]:
+            if entry.name != current:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+class VersionWriter:
+    """Writes one version into `<name>.partial`; `commit()` renames it into place once everything is on disk."""
+
+    def __init__(self, root: IndexRoot, name: str):
+        self.root = root
+        self.name = name
+        self.partial = root.versions / f"{name}.partial"
+        self.partial.mkdir(parents=True)
+        self.db = sqlite3.connect(self.partial / "meta.sqlite")
+        self.db.executescript(SCHEMA)
+        self._vectors: list[np.ndarray] = []
+        self._next_id = 0
+
+    def add_article(self, row: dict, passages: list[dict], vectors: np.ndarray) -> None:
+        """Store one article, its passages and their vectors (row i of `vectors` is passage i)."""
+        if len(passages) != len(vectors):
+            raise KBError(f"{row['path']}: {len(passages)} passages but {len(vectors)} vectors")
+        self.db.execute(
+            f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})",
+            [row[column] for column in ARTICLE_COLUMNS],
+        )
+        self.db.executemany(
+            "INSERT INTO passages (id, article_id, ordinal, heading_path, anchor, text, token_count)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    self._next_id + ordinal, row["id"], ordinal, json.dumps(p["heading_path"], ensure_ascii=False),
+                    p["anchor"], p["text"], p["token_count"],
+                )
+                for ordinal, p in enumerate(passages)
+            ],
+        )
+        self._next_id += len(passages)
+        if len(vectors):
+            self._vectors.append(np.asarray(vectors, dtype=np.float32))
+
+    def commit(self, manifest: dict, dimension: int) -> Path:
+        """Write the FAISS index and manifest, flush everything to disk, and move the version into place."""
+        vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
+        index = faiss.IndexFlatIP(dimension)
+        if len(vectors):
+            index.add(vectors)
+        faiss.write_index(index, str(self.partial / "index.faiss"))
+        self.db.commit()
+        self.db.close()
+        manifest = dict(manifest, format=FORMAT_VERSION, version=self.name)
+        manifest["counts"] = dict(manifest.get("counts", {}), passages=int(index.ntotal))
+        (self.partial / "manifest.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        for name in ("index.faiss", "meta.sqlite", "manifest.json"):
+            with open(self.partial / name, "rb") as handle:
+                os.fsync(handle.fileno())
+        final = self.root.version_dir(self.name)
+        os.rename(self.partial, final)
+        _fsync_dir(self.root.versions)
+        return final
+
+    def abort(self) -> None:
+        """Throw the partial version away; the live one was never touched."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        shutil.rmtree(self.partial, ignore_errors=True)
+
+
+class IndexVersion:
+    """A built version opened for reading: vectors in memory, metadata through per-thread SQLite handles."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        manifest_file = self.path / "manifest.json"
+        try:
+            self.manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise IndexNotFound(f"{self.path} is not a built index version (no manifest.json)") from None
+        if self.manifest.get("format") != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"{self.path} has index format {self.manifest.get('format')}, this program reads format "
+                f"{FORMAT_VERSION}; rebuild it with: kb index"
+            )
+        self.index = faiss.read_index(str(self.path / "index.faiss"))
+        self._local = threading.local()
+
+    @property
+    def name(self) -> str:
+        """The version's name, as CURRENT holds it."""
+        return self.manifest["version"]
+
+    @property
+    def dimension(self) -> int:
+        """Vector length the index was built with."""
+        return int(self.index.d)
+
+    def check_model(self, model_name: str, dimension: int | None = None) -> None:
+        """Refuse to search with a model other than the one that built the index."""
+        built_with = self.manifest["model"]["name"]
+        if built_with != model_name:
+            raise IndexMismatch(
+                f"index {self.name} was built with model {built_with!r}, but the configured model is "
+                f"{model_name!r}; rebuild with 'kb index' or configure the same model (KB_MODEL)"
+            )
+        if dimension is not None and dimension != self.dimension:
+            raise IndexMismatch(
+                f"index {self.name} holds {self.dimension}-dimensional vectors, but model {model_name!r} "
+                f"returns {dimension}; rebuild with 'kb index'"
+            )
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """A read-only connection for the calling thread."""
+        connection = getattr(self._local, "db", None)
+        if connection is None:
+            uri = (self.path / "meta.sqlite").resolve().as_uri() + "?mode=ro"
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            connection.row_factory = sqlite3.Row
+            self._local.db = connection
+        return connection
+
+    def search(self, vector: np.ndarray, count: int) -> list[tuple[int, float]]:
+        """(passage id, score) pairs, best first."""
+        count = min(count, self.index.ntotal)
+        if count <= 0:
+            return []
+        scores, ids = self.index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), count)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def vectors(self) -> np.ndarray:
+        """All stored vectors, row i for passage id i (to reuse them in the next build)."""
+        if self.index.ntotal == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return self.index.reconstruct_n(0, self.index.ntotal)
+
+    def passages(self, ids: list[int]) -> dict[int, sqlite3.Row]:
+        """Passage rows joined with their article's fields, keyed by passage id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT p.id, p.article_id, p.ordinal, p.heading_path, p.anchor, p.text, a.title, a.lang, a.path,"
+            " a.category, a.audience, a.owner, a.updated, a.review_by, a.products, a.tags"
+            f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
+            ids,
+        ).fetchall()
+        return {row["id"]: row for row in rows}
+
+    def article(self, article_id: str) -> sqlite3.Row | None:
+        """One article's row by id, or by its path inside the KB (links are written as paths)."""
+        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            row = self.db.execute("SELECT * FROM articles WHERE path = ?", (article_id + ".md",)).fetchone()
+        return row
+
+    def articles(self) -> list[sqlite3.Row]:
+        """Every article row, in id order."""
+        return self.db.execute("SELECT * FROM articles ORDER BY id").fetchall()
+
+    def article_passages(self, article_id: str) -> list[sqlite3.Row]:
+        """One article's passages in order."""
+        return self.db.execute(
+            "SELECT * FROM passages WHERE article_id = ? ORDER BY ordinal", (article_id,)
+        ).fetchall()
+
+    def close(self) -> None:
+        """Close this thread's metadata handle."""
+        connection = getattr(self._local, "db", None)
+        if connection is not None:
+            connection.close()
+            self._local.db = None
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EISDIR):
+            return
+        raise
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,64 @@
+"""Shared fixtures: the real bundled model, loaded once, and real indexes built on disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from indexer.builder import build_index  # noqa: E402
+from indexer.config import Settings  # noqa: E402
+from indexer.embedding import get_embedder  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_KB = ROOT / "kb"
+MINI_KB = Path(__file__).resolve().parent / "data" / "mini-kb"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
+    model = get_embedder()
+    model.model  # noqa: B018 - load now, outside any test's own timing
+    return model
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory, embedder) -> Settings:
+    """The sample KB, indexed once into a temporary index directory."""
+    settings = Settings(kb_dir=SAMPLE_KB, index_dir=tmp_path_factory.mktemp("sample") / "index")
+    build_index(settings, embedder=embedder)
+    return settings
+
+
+@pytest.fixture
+def mini_kb(tmp_path) -> Path:
+    """A writable copy of the three-article test KB."""
+    target = tmp_path / "kb"
+    shutil.copytree(MINI_KB, target)
+    return target
+
+
+@pytest.fixture
+def mini_settings(mini_kb, tmp_path) -> Settings:
+    """Settings for the mini KB with an index directory of its own."""
+    return Settings(kb_dir=mini_kb, index_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="session")
+def app(sample_index):
+    """The real Flask app over the sample index."""
+    from webapp import create_app
+
+    return create_app({"INDEX_DIR": str(sample_index.index_dir), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client for the app."""
+    return app.test_client()

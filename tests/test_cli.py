@@ -1,0 +1,106 @@
+"""The `kb` command through click's runner and a real subprocess: output, JSON, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.cli import main
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_every_command_has_help(runner):
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for command in main.commands.values():
+        assert command.help, f"{command.name} has no help text"
+        sub = runner.invoke(main, [command.name, "-h"])
+        assert sub.exit_code == 0
+        assert command.help.splitlines()[0] in sub.output
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from indexer.cli import main; sys.argv=['kb','--help']\n" \
+           "try:\n    main()\nexcept SystemExit:\n    pass\n" \
+           "print(sorted(m for m in ('torch','sentence_transformers','faiss','flask') if m in sys.modules))"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip().splitlines()[-1] == "[]"
+
+
+def test_index_then_search(runner, mini_kb, tmp_path, embedder):
+    index_dir = tmp_path / "index"
+    built = runner.invoke(main, ["index", "--kb", str(mini_kb), "--index", str(index_dir), "--quiet"])
+    assert built.exit_code == 0, built.output
+    assert built.output.startswith("3 added, 0 changed, 0 removed, 0 unchanged in ")
+
+    found = runner.invoke(main, ["search", "--index", str(index_dir), "-k", "2", "hvor", "lenge", "angrerett"])
+    assert found.exit_code == 0, found.output
+    assert found.output.startswith(" 1. ")
+    assert "Angrerett ved netthandel" in found.output.splitlines()[0]
+    assert "[angrerett]" in found.output.splitlines()[0]
+
+
+def test_search_json_shape(runner, sample_index):
+    result = runner.invoke(main, ["search", "--index", str(sample_index.index_dir), "--json", "-k", "3",
+                                  "kunden", "vil", "angre", "kjøpet"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["ok"] is True
+    assert payload["query"] == "kunden vil angre kjøpet"
+    assert len(payload["results"]) == 3
+    first = payload["results"][0]
+    for key in ("rank", "score", "article_id", "title", "section", "anchor", "lang", "path", "text", "metadata"):
+        assert key in first
+    assert [r["rank"] for r in payload["results"]] == [1, 2, 3]
+    assert len({r["article_id"] for r in payload["results"]}) == 3
+
+
+def test_index_reports_skipped_files_and_strict_fails(runner, mini_kb, tmp_path, embedder):
+    (mini_kb / "broken.md").write_text("---\ntitle: [x\n---\nBody\n", encoding="utf-8")
+    index_dir = tmp_path / "index"
+    lenient = runner.invoke(main, ["index", "--kb", str(mini_kb), "--index", str(index_dir), "-q"])
+    assert lenient.exit_code == 0
+    assert "skipped broken.md:3: invalid YAML front matter" in lenient.output
+    assert "; 1 skipped" in lenient.output
+
+    strict = runner.invoke(main, ["index", "--kb", str(mini_kb), "--index", str(index_dir), "-q", "--strict"])
+    assert strict.exit_code == 1
+    assert "Error: 1 article(s) have problems; nothing was indexed (--strict)" in strict.output
+
+
+def test_index_json_report(runner, mini_kb, tmp_path, embedder):
+    result = runner.invoke(main, ["index", "--kb", str(mini_kb), "--index", str(tmp_path / "i"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["ok"], report["articles"], report["added"], report["problems"]) == (True, 3, 3, [])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["search", "--index", "{missing}", "angrerett"], "Error: no index in {missing}; build one with: kb index"),
+        (["index", "--kb", "{missing}", "--index", "{missing}"], "Error: KB folder {missing} does not exist"),
+    ],
+)
+def test_clear_errors(runner, tmp_path, args, message):
+    missing = str(tmp_path / "missing")
+    result = runner.invoke(main, [arg.format(missing=missing) for arg in args])
+    assert result.exit_code == 1
+    assert message.format(missing=missing) in result.output
+
+
+def test_empty_and_oversized_questions(runner, sample_index):
+    index = str(sample_index.index_dir)
+    empty = runner.invoke(main, ["search", "--index", index, "   "])
+    assert (empty.exit_code, empty.output.strip()) == (1, "Error: the question is empty")
+    long = runner.invoke(main, ["search", "--index", index, "x" * 5000])
+    assert long.exit_code == 1
+    assert "Error: the question is 5,000 characters long; the limit is 4,000" in long.output

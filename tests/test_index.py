@@ -1,0 +1,141 @@
+"""The index on disk: build, reopen and search, reuse, refusals, bad articles, and the live version kept safe."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from indexer.builder import build_index
+from indexer.errors import BuildFailed, IndexLocked, IndexMismatch
+from indexer.search import Searcher
+from indexer.store import IndexRoot
+
+
+def test_round_trip(mini_settings, embedder):
+    report = build_index(mini_settings, embedder=embedder)
+    assert (report.added, report.articles, report.problems) == (3, 3, [])
+
+    root = IndexRoot(mini_settings.index_dir)
+    version = root.open_current()
+    assert version.name == report.version
+    assert sorted(p.name for p in version.path.iterdir()) == ["index.faiss", "manifest.json", "meta.sqlite"]
+    manifest = version.manifest
+    assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256}
+    assert manifest["counts"] == {"articles": 3, "skipped": 0, "passages": report.passages}
+    assert len(manifest["kb"]["content_hash"]) == 64
+    assert {"faiss-cpu", "sentence-transformers", "torch", "numpy", "python"} <= set(manifest["libraries"])
+    assert version.index.ntotal == report.passages
+
+    # Stored vectors are the model's normalized vectors for the stored passage texts.
+    first = version.article_passages("angrerett")[0]
+    heading = " > ".join(json.loads(first["heading_path"]))
+    expected = embedder.embed_documents([heading + "\n" + first["text"]])[0]
+    assert np.allclose(version.vectors()[first["id"]], expected, atol=1e-5)
+
+    answer = Searcher(mini_settings, embedder).search("TV error E-101 no picture from HDMI", k=3)
+    assert answer.results[0]["article_id"] == "guides/tv-no-signal.en"
+    assert answer.results[0]["lang"] == "en"
+    assert answer.results[0]["metadata"]["products"] == ["AU55-Q4"]
+
+
+def test_unchanged_articles_are_not_embedded_again(mini_settings, mini_kb, embedder):
+    first = build_index(mini_settings, embedder=embedder)
+    second = build_index(mini_settings, embedder=embedder)
+    assert (second.added, second.changed, second.removed, second.unchanged) == (0, 0, 0, 3)
+    assert second.embedded_passages == 0
+    assert second.passages == first.passages
+
+    (mini_kb / "angrerett.md").write_text(
+        (mini_kb / "angrerett.md").read_text(encoding="utf-8") + "\n## Nytt avsnitt\n\nMer tekst.\n",
+        encoding="utf-8",
+    )
+    (mini_kb / "eskalering.md").unlink()
+    third = build_index(mini_settings, embedder=embedder)
+    assert (third.added, third.changed, third.removed, third.unchanged) == (0, 1, 1, 1)
+    assert third.embedded_passages == len(
+        IndexRoot(mini_settings.index_dir).open_current().article_passages("angrerett")
+    )
+    assert third.summary().startswith("0 added, 1 changed, 1 removed, 1 unchanged in ")
+
+
+def test_bad_articles_are_skipped_and_named(mini_settings, mini_kb, embedder):
+    (mini_kb / "broken.md").write_text("---\ntitle: x\ntags: [a\nowner: y\n---\nBody\n", encoding="utf-8")
+    (mini_kb / "latin1.md").write_bytes(b"# Tittel\n\nbl\xe5b\xe6r\n")
+    (mini_kb / "empty.md").write_bytes(b"")
+    (mini_kb / "copy.md").write_text("---\nid: angrerett\n---\n# Copy\n\nSame id.\n", encoding="utf-8")
+
+    report = build_index(mini_settings, embedder=embedder)
+
+    assert [str(p) for p in report.problems] == [
+        "broken.md:4: invalid YAML front matter: expected ',' or ']', but got ':'",
+        "copy.md: duplicate id 'angrerett', already used by angrerett.md",
+        "empty.md: empty file",
+        "latin1.md:3: not valid UTF-8 (byte 0xe5)",
+    ]
+    assert report.articles == 3
+    assert "4 skipped" in report.summary()
+
+
+def test_strict_build_fails_and_leaves_the_live_index(mini_settings, mini_kb, embedder):
+    live = build_index(mini_settings, embedder=embedder).version
+    (mini_kb / "broken.md").write_text("---\ntitle: [x\n---\nBody\n", encoding="utf-8")
+    with pytest.raises(BuildFailed, match=r"1 article\(s\) have problems; nothing was indexed \(--strict\)"):
+        build_index(mini_settings, embedder=embedder, strict=True)
+    root = IndexRoot(mini_settings.index_dir)
+    assert root.current_version() == live
+    assert [p.name for p in root.versions.iterdir()] == [live]
+
+
+def test_a_crashed_build_leaves_the_live_index(mini_settings, embedder, monkeypatch):
+    live = build_index(mini_settings, embedder=embedder).version
+    from indexer import store
+
+    def explode(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.faiss, "write_index", explode)
+    (mini_settings.kb_dir / "new.md").write_text("# Ny\n\nNy artikkel.\n", encoding="utf-8")
+    with pytest.raises(OSError, match="No space left"):
+        build_index(mini_settings, embedder=embedder)
+    root = IndexRoot(mini_settings.index_dir)
+    assert root.current_version() == live
+    assert [p.name for p in root.versions.iterdir()] == [live]
+    assert Searcher(mini_settings, embedder).search("angrerett", k=1).version == live
+
+
+def test_leftover_partial_build_is_ignored_then_cleaned(mini_settings, embedder):
+    live = build_index(mini_settings, embedder=embedder).version
+    root = IndexRoot(mini_settings.index_dir)
+    (root.versions / "20990101T000000Z-dead00.partial").mkdir()
+    assert root.open_current().name == live
+    build_index(mini_settings, embedder=embedder)
+    assert not any(p.name.endswith(".partial") for p in root.versions.iterdir())
+
+
+def test_index_of_another_model_is_refused(mini_settings, embedder):
+    build_index(mini_settings, embedder=embedder)
+    other = mini_settings.with_overrides(model="some/other-model")
+    with pytest.raises(IndexMismatch, match="was built with model 'all-MiniLM-L6-v2', but the configured model"):
+        Searcher(other, embedder).search("angrerett")
+
+
+def test_index_of_another_dimension_is_refused(mini_settings, embedder):
+    build_index(mini_settings, embedder=embedder)
+    version = IndexRoot(mini_settings.index_dir).open_current()
+    with pytest.raises(IndexMismatch, match="holds 384-dimensional vectors, but model 'all-MiniLM-L6-v2' returns 768"):
+        version.check_model("all-MiniLM-L6-v2", 768)
+
+
+def test_second_build_at_once_is_refused(mini_settings):
+    root = IndexRoot(mini_settings.index_dir)
+    with root.build_lock(), pytest.raises(IndexLocked, match="another 'kb index' is building"):
+        build_index(mini_settings)
+
+
+def test_no_pickle_anywhere(mini_settings, embedder):
+    build_index(mini_settings, embedder=embedder)
+    for path in mini_settings.index_dir.rglob("*"):
+        if path.is_file():
+            assert not path.read_bytes().startswith(b"\x80"), f"{path} looks like a pickle"

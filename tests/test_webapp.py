@@ -1,0 +1,146 @@
+"""The Flask app through its test client: JSON API, error envelopes, the agent page and article pages."""
+
+from __future__ import annotations
+
+import pytest
+
+API_KEYS = {"rank", "score", "article_id", "title", "section", "anchor", "lang", "path", "text", "metadata", "more"}
+
+
+def test_search_api_shape(client):
+    response = client.get("/api/search", query_string={"q": "pakken har ikke kommet", "k": 4})
+    assert response.status_code == 200
+    payload = response.get_json()
+    assert payload["ok"] is True
+    assert payload["query"] == "pakken har ikke kommet"
+    assert len(payload["results"]) == 4
+    assert all(set(result) >= API_KEYS for result in payload["results"])
+    scores = [result["score"] for result in payload["results"]]
+    assert scores == sorted(scores, reverse=True)
+    assert len({result["article_id"] for result in payload["results"]}) == 4
+
+
+def test_api_and_cli_return_the_same_results(client, sample_index):
+    from indexer.search import Searcher
+
+    direct = Searcher(sample_index).search("faktura purregebyr", k=5).as_dict()
+    via_api = client.get("/api/search?q=faktura purregebyr&k=5").get_json()
+    assert via_api == direct
+
+
+def test_health(client):
+    payload = client.get("/api/health").get_json()
+    assert payload["ok"] is True
+    index = payload["index"]
+    assert index["articles"] == 45
+    assert index["passages"] > 300
+    assert index["model"] == "all-MiniLM-L6-v2"
+    assert index["dimension"] == 384
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "error"),
+    [
+        ("/api/search?q=", 400, "the question is empty"),
+        ("/api/search?q=%20%20", 400, "the question is empty"),
+        ("/api/search?q=" + "a" * 4001, 400, "the question is 4,001 characters long; the limit is 4,000"),
+        ("/api/search?q=x&k=0", 400, "k must be between 1 and 50"),
+        ("/api/search?q=x&k=51", 400, "k must be between 1 and 50"),
+        ("/api/search?q=x&k=ten", 400, "k must be a whole number, not 'ten'"),
+    ],
+)
+def test_bad_api_requests_get_a_400_envelope(client, url, status, error):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.get_json() == {"ok": False, "error": error, "status": status}
+
+
+@pytest.mark.parametrize(("method", "url", "status"), [("get", "/api/nothing", 404), ("post", "/api/search", 405)])
+def test_every_api_error_is_an_envelope(client, method, url, status):
+    response = getattr(client, method)(url)
+    assert response.status_code == status
+    payload = response.get_json()
+    assert payload["ok"] is False
+    assert payload["status"] == status
+    assert payload["error"]
+
+
+def test_missing_index_is_a_503_envelope(tmp_path):
+    from webapp import create_app
+
+    client = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client()
+    response = client.get("/api/search?q=angrerett")
+    assert response.status_code == 503
+    assert response.get_json()["error"].startswith("no index in ")
+    page = client.get("/?q=angrerett")
+    assert page.status_code == 503
+    assert "Noe gikk galt" in page.get_data(as_text=True)
+
+
+def test_page_has_focused_search_box(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<input id="q" name="q" type="search"' in html
+    assert "autofocus" in html
+    assert 'lang="nb"' in html
+    assert "Kundens spørsmål" in html
+
+
+def test_page_in_english(client):
+    html = client.get("/?ui=en", headers={"Accept-Language": "nb"}).get_data(as_text=True)
+    assert "The customer&#39;s question" in html
+    assert 'lang="en"' in html
+
+
+def test_page_language_follows_the_browser(client):
+    html = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert "Type or paste what the customer asks" in html
+
+
+def test_result_cards(client):
+    html = client.get("/?q=angrerett 14 dager").get_data(as_text=True)
+    assert '<ol class="results">' in html
+    assert '<a href="/articles/retur/angrerett#' in html
+    assert "<mark>angrerett</mark>" in html.lower()
+    assert "Eier: Kundeservice" in html
+    assert "Oppdatert 2026-" in html
+
+
+def test_results_fragment_for_the_script(client):
+    html = client.get("/results?q=robotstøvsuger kobler ikke til wifi").get_data(as_text=True)
+    assert html.lstrip().startswith("<ol class=\"results\">")
+    assert "<html" not in html
+    assert "/articles/produkter/rs-300-robotstovsuger" in html
+
+
+def test_query_is_escaped_on_the_page(client):
+    html = client.get("/?q=<script>alert(1)</script> faktura").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_internal_articles_are_marked(client):
+    html = client.get("/?q=hvordan eskalerer jeg til vakthavende teamleder").get_data(as_text=True)
+    assert "Internt – ikke del med kunden" in html
+
+
+def test_article_page(client):
+    response = client.get("/articles/retur/angrerett")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "<h1 id=" in html
+    assert "Angrerett ved kjøp på nett, telefon og chat" in html
+    assert "<script>" not in html.split("<main>")[1].split("</main>")[0]
+
+
+def test_unknown_article_is_a_friendly_404(client):
+    response = client.get("/articles/finnes/ikke")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Noe gikk galt (404)" in html
+    assert "no article &#39;finnes/ikke&#39; in the index" in html
+
+
+def test_footer_shows_index_version(client):
+    health = client.get("/api/health").get_json()["index"]
+    html = client.get("/").get_data(as_text=True)
+    assert health["version"] in html

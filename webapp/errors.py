@@ -1,0 +1,38 @@
+"""One error shape: a JSON envelope under /api/, a friendly page everywhere else."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer.errors import IndexMismatch, IndexNotFound, KBError, QueryError
+
+# Domain errors and the HTTP status each becomes.
+STATUS_FOR = {QueryError: 400, IndexNotFound: 503, IndexMismatch: 503}
+
+
+def error_response(message: str, status: int):
+    """The JSON envelope or the HTML page, depending on where the request went."""
+    if request.path.startswith("/api/"):
+        response = jsonify({"ok": False, "error": message, "status": status})
+        response.status_code = status
+        return response
+    return render_template("error.html", message=message, status=status), status
+
+
+def register(app: Flask) -> None:
+    """Install the handlers on `app`."""
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return error_response(exc.description or exc.name, exc.code or 500)
+
+    @app.errorhandler(KBError)
+    def domain_error(exc: KBError):
+        status = next((code for kind, code in STATUS_FOR.items() if isinstance(exc, kind)), 500)
+        return error_response(str(exc), status)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        app.logger.exception("unhandled error on %s", request.path)
+        return error_response("internal error; the details are in the server log", 500)
