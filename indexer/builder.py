@@ -19,8 +19,10 @@ from .config import Settings
 from .embedding import Embedder, get_embedder
 from .errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBError
 from .kbfiles import list_article_files
+from .lexical import Analyzer, LexicalIndex, passage_terms
 from .markup import render_article
 from .store import IndexRoot, IndexVersion
+from .synonyms import Synonyms
 
 Progress = Callable[[str], None]
 
@@ -111,6 +113,7 @@ def build_index(
     with root.build_lock(wait_seconds=lock_wait):
         root.remove_stale()
         files = list_article_files(kb_dir)
+        synonyms = _load_synonyms(kb_dir, report)
         previous = _reusable_version(root, settings, log)
         previous_rows = _previous_articles(previous)
         chunk_settings = ChunkSettings.for_model(embedder.max_seq_length)
@@ -160,7 +163,7 @@ def build_index(
             report.version = writer.name
             report.seconds = time.perf_counter() - started
             manifest = _manifest(settings, embedder, chunk_settings, prepared, report)
-            writer.commit(manifest, embedder.dimension)
+            writer.commit(manifest, embedder.dimension, _lexical_index(prepared), synonyms.as_list())
         except BaseException:
             writer.abort()
             raise
@@ -233,6 +236,29 @@ def _embed_pending(prepared: list[_Prepared], embedder: Embedder, progress: bool
         count = len(item.passages)
         item.vectors = vectors[offset: offset + count] if count else np.zeros((0, embedder.dimension), np.float32)
         offset += count
+
+
+def _load_synonyms(kb_dir: Path, report: BuildReport) -> Synonyms:
+    """The KB's synonyms; a broken file is a problem like a broken article, and search goes on without it."""
+    try:
+        return Synonyms.load(kb_dir)
+    except ArticleError as exc:
+        report.problems.append(Problem(exc.path, exc.message, exc.line))
+        return Synonyms()
+
+
+def _lexical_index(prepared: list[_Prepared]) -> LexicalIndex:
+    """BM25 over every passage in the order they are stored; cheap enough to rebuild in full each time."""
+    analyzer = Analyzer()
+    documents = []
+    for item in prepared:
+        row = item.article_row
+        tags = json.loads(row["tags"]) + json.loads(row["products"])
+        for passage in item.passages:
+            documents.append(passage_terms(
+                analyzer, row["lang"], row["title"], passage["heading_path"][1:], tags, passage["text"],
+            ))
+    return LexicalIndex.build(documents)
 
 
 def _manifest(settings, embedder, chunk_settings, prepared, report) -> dict:

@@ -89,16 +89,24 @@ def index_command(kb_dir, index_dir, model, strict, as_json, quiet):
 @index_option
 @model_option
 @click.option("-k", "k", type=int, default=5, show_default=True, help="Number of articles to return.")
+@click.option("--lang", type=click.Choice(["nb", "en"]), help="Only articles in this language.")
+@click.option("--category", help="Only articles in this category.")
+@click.option("--product", help="Only articles about this product code.")
+@click.option("--audience", type=click.Choice(["customer", "internal"]), help="Only customer-facing or internal.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
+              help="Retrieval: keywords and meaning fused, or one side alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, as /api/search returns it.")
 @click.argument("question", nargs=-1, required=True)
-def search_command(index_dir, model, k, as_json, question):
+def search_command(index_dir, model, k, lang, category, product, audience, mode, as_json, question):
     """Print the passages that best answer QUESTION, best article first."""
     from .errors import KBError
     from .search import Searcher
 
     query = " ".join(question)
+    filters = {"lang": lang, "category": category, "product": product, "audience": audience}
     try:
-        response = Searcher(settings_for(index_dir=index_dir, model=model)).search(query, k=k)
+        searcher = Searcher(settings_for(index_dir=index_dir, model=model))
+        response = searcher.search(query, k=k, mode=mode, filters=filters)
     except KBError as exc:
         fail(str(exc))
     if as_json:
@@ -111,6 +119,56 @@ def search_command(index_dir, model, k, as_json, question):
         click.echo(f"{result['rank']:>2}. {result['score']:.3f}  {heading}  [{result['article_id']}]")
         click.echo(textwrap.indent(textwrap.fill(result["text"], width=96), "    "))
         click.echo()
+
+
+@main.command("eval")
+@index_option
+@model_option
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
+              help="Which retrieval to measure.")
+@click.option("--fail-under", type=float, default=None,
+              help="Exit 1 when Recall@3 (overall or in any language) is below this, e.g. 0.95.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.argument("questions_file", type=click.Path(exists=True, dir_okay=False))
+def eval_command(index_dir, model, mode, fail_under, as_json, questions_file):
+    """Measure search against a golden-question file.
+
+    QUESTIONS_FILE is YAML: a list of {question, expected: [article ids], lang}. Prints Recall@1/3/5,
+    MRR@10 and nDCG@10 overall and per language, then every question whose first result was not an
+    expected article, with what came first instead.
+    """
+    from .errors import KBError
+    from .evaluation import load_questions, report, run
+    from .search import Searcher
+
+    try:
+        questions = load_questions(questions_file)
+        outcome = report(run(Searcher(settings_for(index_dir=index_dir, model=model)), questions, mode=mode))
+    except KBError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps({"ok": True, "mode": mode, **outcome}, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_format_scores("all", outcome["overall"]))
+        for lang, scores in outcome["by_language"].items():
+            click.echo(_format_scores(lang, scores))
+        if outcome["misses"]:
+            click.echo("\nNot first:")
+        for miss in outcome["misses"]:
+            rank = f"rank {miss['expected_rank']}" if miss["expected_rank"] else "not in the top 10"
+            click.echo(f"  [{miss['lang'] or '?'}] {miss['question']}")
+            click.echo(f"       expected {', '.join(miss['expected'])} ({rank}); first: {miss['first']}")
+    if fail_under is not None:
+        groups = [outcome["overall"], *outcome["by_language"].values()]
+        if any(group["recall@3"] < fail_under for group in groups):
+            raise SystemExit(1)
+
+
+def _format_scores(label: str, scores: dict) -> str:
+    return (
+        f"{label:<4} {scores['questions']:>4} questions  R@1 {scores['recall@1']:.3f}  R@3 {scores['recall@3']:.3f}"
+        f"  R@5 {scores['recall@5']:.3f}  MRR@10 {scores['mrr@10']:.3f}  nDCG@10 {scores['ndcg@10']:.3f}"
+    )
 
 
 @main.command("serve")

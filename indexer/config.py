@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -22,7 +22,8 @@ class Settings:
     model: str = DEFAULT_MODEL
     default_lang: str = "nb"
     batch_size: int = 32
-    extra: dict = field(default_factory=dict)
+    # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/fusion.py).
+    fusion_weights: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
@@ -33,6 +34,7 @@ class Settings:
             index_dir=Path(env.get("KB_INDEX_DIR", cls.index_dir)),
             model=env.get("KB_MODEL", cls.model),
             default_lang=env.get("KB_DEFAULT_LANG", cls.default_lang),
+            fusion_weights=env.get("KB_FUSION_WEIGHTS") or None,
         )
         return settings.with_overrides(**overrides)
 

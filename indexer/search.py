@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import json
 import threading
+
+import numpy as np
 from dataclasses import dataclass
 
+from .articles import AUDIENCES
 from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
 from .embedding import Embedder, get_embedder
 from .errors import QueryError
+from .fusion import fuse, parse_weights, weights_for
+from .language import detect_language
+from .lexical import Analyzer
 from .store import IndexRoot, IndexVersion
+
+MODES = ("hybrid", "dense", "lexical")
+FILTERS = ("lang", "category", "product", "audience")
+MAX_FILTER_CHARS = 100
+ANALYSED_LANGUAGES = ("nb", "en")
+# How much the other language's analysis of a question counts in keyword search (see _weighted_terms).
+SECONDARY_LANGUAGE_WEIGHT = 0.3
+# Keyword scores of passages in the other language are multiplied by this (see _language_prior).
+OTHER_LANGUAGE_FACTOR = 0.7
+# How much the KB's synonyms of the question's words count in keyword search.
+SYNONYM_WEIGHT = 0.5
 
 # Candidates fetched per requested article: enough that grouping still fills the list.
 CANDIDATES_PER_RESULT = 10
@@ -25,13 +42,18 @@ class SearchResponse:
     query: str
     results: list[dict]
     version: str
+    lang: str | None = None
+    filters: dict | None = None
 
     def as_dict(self) -> dict:
         """The JSON shape shared by `kb search --json` and `/api/search`."""
-        return {"ok": True, "query": self.query, "index_version": self.version, "results": self.results}
+        return {
+            "ok": True, "query": self.query, "lang": self.lang, "filters": self.filters or {},
+            "index_version": self.version, "results": self.results,
+        }
 
 
-def validate_query(query: str | None, k: int | None) -> tuple[str, int]:
+def validate_query(query: str | None, k: int | None, max_results: int = MAX_RESULTS) -> tuple[str, int]:
     """Trimmed question and result count, or QueryError saying what is wrong."""
     text = (query or "").strip()
     if not text:
@@ -39,9 +61,25 @@ def validate_query(query: str | None, k: int | None) -> tuple[str, int]:
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"the question is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
     k = 5 if k is None else k
-    if not 1 <= k <= MAX_RESULTS:
-        raise QueryError(f"k must be between 1 and {MAX_RESULTS}")
+    if not 1 <= k <= max_results:
+        raise QueryError(f"k must be between 1 and {max_results}")
     return text, k
+
+
+def validate_filters(filters: dict | None) -> dict:
+    """Known filters with short string values, or QueryError naming the offending one."""
+    cleaned = {}
+    for name, value in (filters or {}).items():
+        if value is None or value == "":
+            continue
+        if name not in FILTERS:
+            raise QueryError(f"unknown filter {name!r}; use {', '.join(FILTERS)}")
+        if not isinstance(value, str) or len(value) > MAX_FILTER_CHARS:
+            raise QueryError(f"filter {name} must be text of at most {MAX_FILTER_CHARS} characters")
+        cleaned[name] = value.strip()
+    if "audience" in cleaned and cleaned["audience"] not in AUDIENCES:
+        raise QueryError(f"audience must be one of {', '.join(AUDIENCES)}")
+    return cleaned
 
 
 class Searcher:
@@ -51,6 +89,9 @@ class Searcher:
         self.settings = settings
         self.root = IndexRoot(settings.index_dir)
         self.embedder = embedder or get_embedder(settings.model)
+        self.analyzer = Analyzer()
+        self.weight_overrides = parse_weights(settings.fusion_weights) if settings.fusion_weights else None
+        self.max_results = MAX_RESULTS
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
 
@@ -69,31 +110,98 @@ class Searcher:
         """Load the index and the model now, so the first agent does not wait for them."""
         self.search("warm up", k=1)
 
-    def search(self, query: str, k: int = 5) -> SearchResponse:
-        """The `k` best articles for `query`, each as its best passage with up to two more behind it."""
-        text, k = validate_query(query, k)
+    def search(
+        self, query: str, k: int = 5, mode: str = "hybrid", lang: str | None = None, filters: dict | None = None
+    ) -> SearchResponse:
+        """The `k` best articles for `query`, each as its best passage with up to two more behind it.
+
+        `mode` picks dense, lexical or both fused. `filters` narrows to a language, category, product or
+        audience; the language filter (or `lang`) also decides how the question is analysed, else it is
+        detected from the question.
+        """
+        text, k = validate_query(query, k, self.max_results)
+        if mode not in MODES:
+            raise QueryError(f"mode must be one of {', '.join(MODES)}")
+        filters = validate_filters(filters)
         version = self.version
-        vector = self.embedder.embed_query(text)
-        hits = version.search(vector, max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT))
-        rows = version.passages([passage_id for passage_id, _ in hits])
-        grouped: dict[str, list[tuple[float, object]]] = {}
-        for passage_id, score in hits:
-            row = rows.get(passage_id)
-            if row is None:
-                continue
-            group = grouped.setdefault(row["article_id"], [])
-            if len(group) <= MORE_PER_ARTICLE:
-                group.append((score, row))
-            if len(grouped) >= k and all(len(g) > MORE_PER_ARTICLE for g in grouped.values()):
-                break
-        results = []
-        for rank, group in enumerate(list(grouped.values())[:k], start=1):
-            best_score, best = group[0]
-            result = _passage_fields(best, best_score)
-            result = {"rank": rank, **result, "metadata": _metadata(best)}
-            result["more"] = [_passage_fields(row, score) for score, row in group[1:]]
-            results.append(result)
-        return SearchResponse(query=text, results=results, version=version.name)
+        allowed = version.allowed(filters)
+        query_lang = filters.get("lang") or lang or detect_language(text)
+        wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
+        dense_hits: list[tuple[int, float]] = []
+        lexical_hits: list[tuple[int, float]] = []
+        if mode in ("hybrid", "dense"):
+            dense_hits = version.search(self.embedder.embed_query(text), wanted, allowed)
+        if mode in ("hybrid", "lexical"):
+            terms = self._weighted_terms(text, query_lang, version.synonyms.expand(text))
+            lexical_hits = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
+        if mode == "dense":
+            hits = dense_hits
+        elif mode == "lexical":
+            hits = lexical_hits
+        else:
+            weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
+            hits = fuse(dense_hits, lexical_hits, weights)
+        side_scores = {"dense": dict(dense_hits), "lexical": dict(lexical_hits)}
+        results = _group(version, hits, k, side_scores)
+        return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters)
+
+
+    @staticmethod
+    def _language_prior(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
+        """Keyword scores of articles in another language than the question's, damped.
+
+        An agent answers in the customer's language: when the KB has the answer in both, the article in
+        the question's language should come first, even if synonyms or shared words match the other one.
+        """
+        if query_lang not in ANALYSED_LANGUAGES:
+            return None
+        return np.where(version.passage_languages() == query_lang, 1.0, OTHER_LANGUAGE_FACTOR).astype(np.float32)
+
+    def _weighted_terms(
+        self, text: str, query_lang: str | None, synonyms: list[str]
+    ) -> list[tuple[list[str], float]]:
+        """Keyword terms with their weights: the question as typed counts most.
+
+        Agents mix languages ("reported to Forbrukerrådet"): a Norwegian name in an English question only
+        matches the Norwegian articles' stems, so the other language's analysis votes too, more quietly.
+        Synonyms from the KB vote at half weight, so they widen the search without outvoting the question.
+        """
+        langs = [query_lang] if query_lang in ANALYSED_LANGUAGES else list(ANALYSED_LANGUAGES)
+        primary = self.analyzer.query_terms(text, langs)
+        weighted = [(primary, 1.0)]
+        others = [lang for lang in ANALYSED_LANGUAGES if lang not in langs]
+        if others:
+            secondary = self.analyzer.query_terms(text, others, ANALYSED_LANGUAGES)
+            weighted.append(([term for term in secondary if term not in primary], SECONDARY_LANGUAGE_WEIGHT))
+        if synonyms:
+            added = self.analyzer.query_terms(" ".join(synonyms), ANALYSED_LANGUAGES)
+            weighted.append(([term for term in added if term not in primary], SYNONYM_WEIGHT))
+        return weighted
+
+
+def _group(version: IndexVersion, hits: list[tuple[int, float]], k: int, side_scores: dict) -> list[dict]:
+    """The first `k` articles in `hits` order, each with its best passage and up to two more."""
+    rows = version.passages([passage_id for passage_id, _ in hits])
+    grouped: dict[str, list[tuple[float, object]]] = {}
+    for passage_id, score in hits:
+        row = rows.get(passage_id)
+        if row is None:
+            continue
+        group = grouped.setdefault(row["article_id"], [])
+        if len(group) <= MORE_PER_ARTICLE:
+            group.append((score, row))
+    results = []
+    for rank, group in enumerate(list(grouped.values())[:k], start=1):
+        best_score, best = group[0]
+        result = {"rank": rank, **_passage_fields(best, best_score), "metadata": _metadata(best)}
+        result["scores"] = {side: _rounded(scores.get(best["id"])) for side, scores in side_scores.items()}
+        result["more"] = [_passage_fields(row, score) for score, row in group[1:]]
+        results.append(result)
+    return results
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 4)
 
 
 def _passage_fields(row, score: float) -> dict:

@@ -3,7 +3,7 @@
 Layout of an index root:
 
     CURRENT                 name of the live version, replaced atomically
-    versions/<version>/     index.faiss, meta.sqlite, manifest.json
+    versions/<version>/     index.faiss, meta.sqlite, lexical/, manifest.json
     versions/<name>.partial a build in progress (or one that crashed); never read
     build.lock              held by the one build that may run at a time
 """
@@ -28,8 +28,14 @@ import faiss
 import numpy as np
 
 from .errors import IndexLocked, IndexMismatch, IndexNotFound, KBError
+from .lexical import LexicalIndex
+from .synonyms import Synonyms
 
-FORMAT_VERSION = 1
+# Filters an agent may combine, and the article column each one reads.
+FILTER_COLUMNS = {"lang": "a.lang", "category": "a.category", "audience": "a.audience"}
+MAX_CACHED_FILTERS = 256
+
+FORMAT_VERSION = 2
 KEEP_VERSIONS = 3
 
 SCHEMA = """
@@ -186,13 +192,18 @@ class VersionWriter:
         if len(vectors):
             self._vectors.append(np.asarray(vectors, dtype=np.float32))
 
-    def commit(self, manifest: dict, dimension: int) -> Path:
-        """Write the FAISS index and manifest, flush everything to disk, and move the version into place."""
+    def commit(self, manifest: dict, dimension: int, lexical: LexicalIndex, synonyms: list | None = None) -> Path:
+        """Write the FAISS index, the lexical index and the manifest, flush them, and move the version into place."""
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
+        if lexical.size != len(vectors):
+            raise KBError(f"lexical index has {lexical.size} passages, the vector index {len(vectors)}")
         index = faiss.IndexFlatIP(dimension)
         if len(vectors):
             index.add(vectors)
         faiss.write_index(index, str(self.partial / "index.faiss"))
+        (self.partial / "lexical").mkdir()
+        lexical.save(self.partial / "lexical")
+        (self.partial / "synonyms.json").write_text(json.dumps(synonyms or [], ensure_ascii=False), encoding="utf-8")
         self.db.commit()
         self.db.close()
         manifest = dict(manifest, format=FORMAT_VERSION, version=self.name)
@@ -200,9 +211,11 @@ class VersionWriter:
         (self.partial / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        for name in ("index.faiss", "meta.sqlite", "manifest.json"):
-            with open(self.partial / name, "rb") as handle:
-                os.fsync(handle.fileno())
+        for path in self.partial.rglob("*"):
+            if path.is_file():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
+        _fsync_dir(self.partial / "lexical")
         final = self.root.version_dir(self.name)
         os.rename(self.partial, final)
         _fsync_dir(self.root.versions)
@@ -231,7 +244,12 @@ class IndexVersion:
                 f"{FORMAT_VERSION}; rebuild it with: kb index"
             )
         self.index = faiss.read_index(str(self.path / "index.faiss"))
+        self.lexical = LexicalIndex.load(self.path / "lexical")
+        self.synonyms = Synonyms(json.loads((self.path / "synonyms.json").read_text(encoding="utf-8")))
         self._local = threading.local()
+        self._filter_cache: dict[tuple, np.ndarray] = {}
+        self._facets: dict[str, list[str]] | None = None
+        self._passage_langs: np.ndarray | None = None
 
     @property
     def name(self) -> str:
@@ -268,12 +286,46 @@ class IndexVersion:
             self._local.db = connection
         return connection
 
-    def search(self, vector: np.ndarray, count: int) -> list[tuple[int, float]]:
-        """(passage id, score) pairs, best first."""
+    def allowed(self, filters: dict | None) -> np.ndarray | None:
+        """A mask over passage ids for the given filters (lang, category, audience, product), or None for all."""
+        filters = {key: value for key, value in (filters or {}).items() if value}
+        if not filters:
+            return None
+        key = tuple(sorted(filters.items()))
+        mask = self._filter_cache.get(key)
+        if mask is None:
+            clauses, params = [], []
+            for name, value in sorted(filters.items()):
+                if name == "product":
+                    clauses.append("EXISTS (SELECT 1 FROM json_each(a.products) WHERE lower(value) = lower(?))")
+                else:
+                    clauses.append(f"lower({FILTER_COLUMNS[name]}) = lower(?)")
+                params.append(value)
+            ids = [row[0] for row in self.db.execute(
+                "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE " + " AND ".join(clauses),
+                params,
+            )]
+            mask = np.zeros(self.index.ntotal, dtype=bool)
+            mask[np.asarray(ids, dtype=np.int64)] = True
+            if len(self._filter_cache) >= MAX_CACHED_FILTERS:
+                self._filter_cache.clear()
+            self._filter_cache[key] = mask
+        return mask
+
+    def search(self, vector: np.ndarray, count: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(passage id, score) pairs, best first, only among `allowed` passages when a mask is given."""
+        params = None
+        if allowed is not None:
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            if len(ids) == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            count = min(count, len(ids))
         count = min(count, self.index.ntotal)
         if count <= 0:
             return []
-        scores, ids = self.index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), count)
+        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        scores, ids = self.index.search(query, count, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def vectors(self) -> np.ndarray:
@@ -301,6 +353,31 @@ class IndexVersion:
         if row is None:
             row = self.db.execute("SELECT * FROM articles WHERE path = ?", (article_id + ".md",)).fetchone()
         return row
+
+    def passage_languages(self) -> np.ndarray:
+        """The article language of every passage, indexed by passage id."""
+        if self._passage_langs is None:
+            langs = np.empty(self.index.ntotal, dtype=object)
+            for passage_id, lang in self.db.execute(
+                "SELECT p.id, a.lang FROM passages p JOIN articles a ON a.id = p.article_id"
+            ):
+                langs[passage_id] = lang
+            self._passage_langs = langs
+        return self._passage_langs
+
+    def facets(self) -> dict[str, list[str]]:
+        """The values each filter can take in this version, for the page's selectors."""
+        if self._facets is None:
+            db = self.db
+            self._facets = {
+                "lang": [r[0] for r in db.execute("SELECT DISTINCT lang FROM articles ORDER BY 1")],
+                "category": [r[0] for r in db.execute(
+                    "SELECT DISTINCT category FROM articles WHERE category IS NOT NULL ORDER BY 1")],
+                "product": [r[0] for r in db.execute(
+                    "SELECT DISTINCT value FROM articles, json_each(articles.products) ORDER BY 1")],
+                "audience": [r[0] for r in db.execute("SELECT DISTINCT audience FROM articles ORDER BY 1")],
+            }
+        return self._facets
 
     def articles(self) -> list[sqlite3.Row]:
         """Every article row, in id order."""

@@ -20,7 +20,9 @@ def test_round_trip(mini_settings, embedder):
     root = IndexRoot(mini_settings.index_dir)
     version = root.open_current()
     assert version.name == report.version
-    assert sorted(p.name for p in version.path.iterdir()) == ["index.faiss", "manifest.json", "meta.sqlite"]
+    assert sorted(p.name for p in version.path.iterdir()) == [
+        "index.faiss", "lexical", "manifest.json", "meta.sqlite", "synonyms.json",
+    ]
     manifest = version.manifest
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256}
     assert manifest["counts"] == {"articles": 3, "skipped": 0, "passages": report.passages}

@@ -144,3 +144,72 @@ def test_footer_shows_index_version(client):
     health = client.get("/api/health").get_json()["index"]
     html = client.get("/").get_data(as_text=True)
     assert health["version"] in html
+
+
+def test_filters_narrow_the_results(client):
+    payload = client.get("/api/search?q=return the goods&lang=en&k=10").get_json()
+    assert payload["filters"] == {"lang": "en"}
+    assert payload["results"]
+    assert {result["lang"] for result in payload["results"]} == {"en"}
+
+    internal = client.get("/api/search?q=eskalering&audience=internal&k=10").get_json()["results"]
+    assert internal and {r["metadata"]["audience"] for r in internal} == {"internal"}
+
+    product = client.get("/api/search?q=feilkode&product=KM-700&k=10").get_json()["results"]
+    assert product and all("KM-700" in r["metadata"]["products"] for r in product)
+
+    category = client.get("/api/search?q=penger&category=betaling&k=10").get_json()["results"]
+    assert category and {r["metadata"]["category"] for r in category} == {"betaling"}
+
+
+def test_a_filter_nothing_matches_gives_an_empty_list(client):
+    payload = client.get("/api/search?q=angrerett&product=NO-SUCH").get_json()
+    assert (payload["ok"], payload["results"]) == (True, [])
+
+
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("/api/search?q=x&mode=magic", "mode must be one of hybrid, dense, lexical"),
+        ("/api/search?q=x&audience=everyone", "audience must be one of customer, internal"),
+        ("/api/search?q=x&product=" + "p" * 101, "filter product must be text of at most 100 characters"),
+    ],
+)
+def test_bad_filters_are_400(client, url, error):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == error
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["og i på", "?!?", '"angrerett" OR NEAR(x*) : --', "x" * 2000, "angrerett " * 200,
+     "kunden wants a refund på faktura"],
+)
+def test_awkward_questions_never_fail(client, question):
+    response = client.get("/api/search", query_string={"q": question})
+    assert response.status_code == 200
+    assert response.get_json()["ok"] is True
+
+
+def test_modes_and_side_scores(client):
+    for mode in ("dense", "lexical", "hybrid"):
+        payload = client.get(f"/api/search?q=angrerett 14 dager&mode={mode}").get_json()
+        assert "retur/angrerett" in [result["article_id"] for result in payload["results"][:3]]
+        scores = payload["results"][0]["scores"]
+        assert (scores["dense"] is not None) == (mode != "lexical")
+        assert (scores["lexical"] is not None) == (mode != "dense")
+
+
+def test_page_filters_are_selectable(client):
+    html = client.get("/?q=faktura&lang=nb&category=betaling").get_data(as_text=True)
+    assert '<select name="category">' in html
+    assert '<option value="betaling" selected>' in html
+    assert '<option value="nb" selected>Norsk</option>' in html
+
+
+def test_health_lists_facets(client):
+    facets = client.get("/api/health").get_json()["facets"]
+    assert facets["lang"] == ["en", "nb"]
+    assert "AU55-Q4" in facets["product"]
+    assert facets["audience"] == ["customer", "internal"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from indexer.errors import QueryError
+from indexer.search import FILTERS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -25,10 +26,17 @@ def int_arg(name: str, default: int) -> int:
         raise QueryError(f"{name} must be a whole number, not {raw[:40]!r}") from None
 
 
+def filter_args() -> dict:
+    """The filters a request names: lang, category, product, audience."""
+    return {name: request.args.get(name) for name in FILTERS if request.args.get(name)}
+
+
 @bp.get("/search")
 def search():
-    """Ranked passages for `q`, at most `k` articles."""
-    response = searcher().search(request.args.get("q", ""), int_arg("k", 5))
+    """Ranked passages for `q`, at most `k` articles, optionally filtered and in one retrieval mode."""
+    response = searcher().search(
+        request.args.get("q", ""), int_arg("k", 5), mode=request.args.get("mode", "hybrid"), filters=filter_args()
+    )
     return jsonify(response.as_dict())
 
 
@@ -48,4 +56,5 @@ def health():
             "passages": manifest["counts"]["passages"],
             "skipped": manifest["counts"].get("skipped", 0),
         },
+        "facets": version.facets(),
     })

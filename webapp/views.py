@@ -8,10 +8,14 @@ from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup
 
 from indexer.errors import QueryError
+from indexer.search import FILTERS
 
 from .highlight import highlight
 
 bp = Blueprint("pages", __name__)
+
+# Articles shown on the page per question: a screen's worth for an agent mid-call.
+PAGE_RESULTS = 8
 
 
 def searcher():
@@ -19,14 +23,19 @@ def searcher():
     return current_app.extensions["kb.searcher"]
 
 
-def run_search(query: str) -> tuple[list[dict], str | None]:
+def run_search(query: str, filters: dict) -> tuple[list[dict], str | None]:
     """Results for the page, or an error message to show in place of them."""
     if not query.strip():
         return [], None
     try:
-        return searcher().search(query, k=8).results, None
+        return searcher().search(query, k=PAGE_RESULTS, filters=filters).results, None
     except QueryError as exc:
         return [], str(exc)
+
+
+def page_filters() -> dict:
+    """The filters chosen on the page (empty values mean 'all')."""
+    return {name: request.args.get(name, "") for name in FILTERS}
 
 
 @bp.app_template_filter("highlight")
@@ -47,17 +56,19 @@ def index_footer():
 
 @bp.get("/")
 def search_page():
-    """The search box, focused, with results when the URL carries a question."""
+    """The search box, focused, with filters, and results when the URL carries a question."""
     query = request.args.get("q", "")
-    results, error = run_search(query)
-    return render_template("search.html", query=query, results=results, error=error)
+    filters = page_filters()
+    results, error = run_search(query, filters)
+    return render_template("search.html", query=query, results=results, error=error, filters=filters,
+                           facets=searcher().version.facets())
 
 
 @bp.get("/results")
 def results_fragment():
     """Only the result cards, for the page's script to swap in as the agent types."""
     query = request.args.get("q", "")
-    results, error = run_search(query)
+    results, error = run_search(query, page_filters())
     return render_template("_results.html", query=query, results=results, error=error)
 
 

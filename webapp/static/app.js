@@ -11,9 +11,10 @@
   async function refresh() {
     const query = input.value.trim();
     const ticket = ++latest;
-    const params = new URLSearchParams({ q: query });
+    const params = new URLSearchParams(new FormData(input.form));
+    params.set("q", query);
     const url = new URL(window.location.href);
-    url.searchParams.set("q", query);
+    params.forEach(function (value, key) { url.searchParams.set(key, value); });
     window.history.replaceState(null, "", url);
     try {
       const response = await fetch("/results?" + params.toString(), { headers: { Accept: "text/html" } });
@@ -27,6 +28,9 @@
   input.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(refresh, DEBOUNCE_MS);
+  });
+  input.form.querySelectorAll("select").forEach(function (select) {
+    select.addEventListener("change", refresh);
   });
   input.form.addEventListener("submit", function (event) {
     event.preventDefault();

@@ -1,0 +1,69 @@
+"""Time a full index build of a KB folder, then a rebuild with nothing changed.
+
+    python bench/index_build.py kb
+    python bench/index_build.py ../shared/data/kb-en/ms-officedocs-support --lang en
+
+Builds into a fresh temporary index directory (or --index DIR) with the product's own `build_index`,
+and prints articles, passages, seconds and passages embedded per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from indexer.builder import build_index  # noqa: E402
+from indexer.config import Settings  # noqa: E402
+from indexer.embedding import get_embedder  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kb", type=Path)
+    parser.add_argument("--lang", default="nb", help="The KB's default language.")
+    parser.add_argument("--index", type=Path, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    index_dir = args.index or Path(tempfile.mkdtemp(prefix="kb-bench-")) / "index"
+    settings = Settings.from_env(kb_dir=args.kb, index_dir=index_dir, default_lang=args.lang)
+    began = time.perf_counter()
+    embedder = get_embedder(settings.model)
+    embedder.model  # noqa: B018 - model load is timed on its own
+    load_seconds = time.perf_counter() - began
+
+    began = time.perf_counter()
+    full = build_index(settings, embedder=embedder, progress=not args.json)
+    full_seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    again = build_index(settings, embedder=embedder)
+    again_seconds = time.perf_counter() - began
+
+    summary = {
+        "kb": str(args.kb), "articles": full.articles, "passages": full.passages, "skipped": len(full.problems),
+        "model_load_seconds": round(load_seconds, 2), "full_build_seconds": round(full_seconds, 1),
+        "passages_per_second": round(full.embedded_passages / full_seconds, 1),
+        "unchanged_rebuild_seconds": round(again_seconds, 2), "unchanged_rebuild_embedded": again.embedded_passages,
+        "index_dir": str(index_dir),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{args.kb}: {full.articles:,} articles, {full.passages:,} passages, {len(full.problems)} skipped")
+        print(f"  model load {load_seconds:.1f} s; full build {full_seconds:.1f} s "
+              f"({summary['passages_per_second']} passages/s); unchanged rebuild {again_seconds:.2f} s "
+              f"({again.embedded_passages} embedded)")
+        print(f"  index: {index_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

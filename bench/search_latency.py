@@ -1,0 +1,99 @@
+"""Latency of /api/search in-process over 200 varied questions, hybrid against dense-only, in one run.
+
+    python bench/search_latency.py            # indexes kb/ into a temporary folder first
+    python bench/search_latency.py --index .kb-index --json
+
+Questions: the golden files' questions, their first halves (what an agent has typed so far), single
+words and codes. Each question runs once per mode, modes interleaved so machine noise hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer.builder import build_index  # noqa: E402
+from indexer.config import Settings  # noqa: E402
+from indexer.evaluation import load_questions  # noqa: E402
+from webapp import create_app  # noqa: E402
+
+EXTRA = [
+    "angrerett", "reklamasjon", "E-101", "E24", "AU55-Q4", "KM-700", "RS-300", "Hub-1", "BT-20", "faktura",
+    "gavekort", "refund", "tracking", "password", "GDPR", "org.nr", "FH-2045581", "SR-318204", "Vipps",
+    "Klikk og hent", "purregebyr 35 kr", "Svalbard", "levering", "invoice overdue", "parcel lost",
+]
+MODES = ("hybrid", "dense")
+
+
+def questions(count: int) -> list[str]:
+    """`count` varied questions: full, half-typed, and one-word or code lookups."""
+    golden = [q.question for path in ("golden_questions.yaml", "golden_cross_language.yaml")
+              for q in load_questions(ROOT / "tests" / path)]
+    halves = [" ".join(q.split()[: max(1, len(q.split()) // 2)]) for q in golden]
+    pool = golden + halves + EXTRA
+    return [pool[i % len(pool)] for i in range(count)]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kb", type=Path, default=ROOT / "kb")
+    parser.add_argument("--index", type=Path, default=None, help="Use this index instead of building one.")
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    index_dir = args.index
+    if index_dir is None:
+        index_dir = Path(tempfile.mkdtemp(prefix="kb-latency-")) / "index"
+        build_index(Settings.from_env(kb_dir=args.kb, index_dir=index_dir))
+    client = create_app({"INDEX_DIR": str(index_dir), "WARM_UP": True}).test_client()
+    asked = questions(args.count)
+    for question in asked[:20]:
+        client.get("/api/search", query_string={"q": question})
+
+    timings: dict[str, list[float]] = {mode: [] for mode in MODES}
+    failures = 0
+    for question in asked:
+        for mode in MODES:
+            began = time.perf_counter()
+            response = client.get("/api/search", query_string={"q": question, "mode": mode})
+            timings[mode].append((time.perf_counter() - began) * 1000)
+            failures += response.status_code != 200
+    summary = {
+        "questions": len(asked), "failures": failures, "index": str(index_dir),
+        "modes": {
+            mode: {"p50_ms": round(statistics.median(values), 2), "p95_ms": round(percentile(values, 0.95), 2),
+                   "max_ms": round(max(values), 2)}
+            for mode, values in timings.items()
+        },
+    }
+    summary["p95_ratio_hybrid_to_dense"] = round(
+        summary["modes"]["hybrid"]["p95_ms"] / summary["modes"]["dense"]["p95_ms"], 2
+    )
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"/api/search in-process, {len(asked)} questions per mode, {failures} failures")
+        for mode, row in summary["modes"].items():
+            print(f"  {mode:<7} p50 {row['p50_ms']:6.2f} ms   p95 {row['p95_ms']:6.2f} ms   max {row['max_ms']:6.2f} ms")
+        print(f"  hybrid p95 / dense p95 = {summary['p95_ratio_hybrid_to_dense']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

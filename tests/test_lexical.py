@@ -1,0 +1,118 @@
+"""Keyword analysis per language, BM25 over passages, fusion, synonyms and language detection."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer.errors import ArticleError
+from indexer.fusion import FusionWeights, fuse, parse_weights, weights_for
+from indexer.language import detect_language
+from indexer.lexical import Analyzer, LexicalIndex, fold
+from indexer.synonyms import Synonyms
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return Analyzer()
+
+
+def test_fold_keeps_norwegian_letters():
+    assert fold("Café ÅPENT Kjøp ÆØÅ naïve") == "cafe åpent kjøp æøå naive"
+
+
+@pytest.mark.parametrize(
+    ("inflected", "base"),
+    [("robotstøvsugeren", "robotstøvsuger"), ("firmaet", "firma"), ("fakturaen", "faktura"),
+     ("returnerte varene", "returnere varen")],
+)
+def test_bokmål_stemming_joins_inflections(analyzer, inflected, base):
+    assert analyzer.terms(inflected, "nb") == analyzer.terms(base, "nb")
+
+
+def test_english_stemming_and_stopwords(analyzer):
+    assert analyzer.terms("the parcels were delivered", "en") == ["parcel", "deliv"]
+
+
+def test_codes_are_indexed_in_parts_and_joined(analyzer):
+    assert analyzer.terms("feilkode E-101 på AU55-Q4", "nb") == ["feilkod", "e", "101", "e101", "au55", "q4", "au55q4"]
+
+
+def test_query_syntax_characters_are_just_text(analyzer):
+    terms = analyzer.query_terms('"angrerett" OR NEAR(x*) : -- ; DROP TABLE', ["nb", "en"])
+    assert terms == ["angrerett", "near", "x", "drop", "tabl"]
+
+
+def test_bm25_ranks_and_masks():
+    analyzer = Analyzer()
+    docs = [analyzer.terms(text, "nb") for text in (
+        "Angrerett i 14 dager for netthandel", "Reklamasjon i to år", "Levering av pakker", "")]
+    index = LexicalIndex.build(docs)
+    hits = index.search([(analyzer.terms("angreretten", "nb"), 1.0)], 10)
+    assert [passage for passage, _ in hits] == [0]
+    assert index.search([(["ukjentord"], 1.0)], 10) == []
+    mask = np.array([False, True, True, True])
+    assert index.search([(analyzer.terms("angrerett reklamasjon", "nb"), 1.0)], 10, mask)[0][0] == 1
+
+
+def test_lexical_index_round_trip(tmp_path):
+    index = LexicalIndex.build([["a", "b"], ["b", "c"]])
+    index.save(tmp_path)
+    loaded = LexicalIndex.load(tmp_path)
+    assert loaded.search([(["c"], 1.0)], 5) == index.search([(["c"], 1.0)], 5)
+    assert not any(path.suffix == ".pkl" for path in tmp_path.iterdir())
+
+
+def test_fusion_rewards_agreement_and_scales_to_one():
+    fused = fuse([(1, 0.9), (2, 0.8)], [(1, 12.0), (3, 5.0)], FusionWeights(1.0, 1.0))
+    assert [passage for passage, _ in fused] == [1, 2, 3]
+    assert fused[0][1] == pytest.approx(1.0)
+
+
+def test_a_small_dense_weight_only_fills_in_below_keyword_hits():
+    lexical = [(passage, 10.0 - passage) for passage in range(50)]
+    dense = [(99, 0.9)] + lexical[::-1]
+    fused = fuse(dense, lexical, FusionWeights(0.01, 1.0))
+    assert [passage for passage, _ in fused][:50] == list(range(50))
+    assert fused[-1][0] == 99
+
+
+def test_weights_per_language_and_model():
+    assert weights_for("all-MiniLM-L6-v2", "nb").dense < weights_for("all-MiniLM-L6-v2", "en").dense
+    assert weights_for("intfloat/multilingual-e5-small", "nb") == FusionWeights(1.0, 1.0)
+    overrides = parse_weights("nb=0.5:1,any=1:0.5")
+    assert weights_for("all-MiniLM-L6-v2", "nb", overrides) == FusionWeights(0.5, 1.0)
+    assert weights_for("all-MiniLM-L6-v2", None, overrides) == FusionWeights(1.0, 0.5)
+    with pytest.raises(ValueError, match="expected LANG=DENSE:LEXICAL"):
+        parse_weights("nb=high")
+
+
+@pytest.mark.parametrize(
+    ("question", "lang"),
+    [
+        ("kunden vil angre kjøpet", "nb"),
+        ("pakken min har ikke kommet", "nb"),
+        ("customer wants a refund for the parcel", "en"),
+        ("how do I reset the password", "en"),
+        ("E-101", None),
+        ("AU55-Q4", None),
+    ],
+)
+def test_detect_language(question, lang):
+    assert detect_language(question) == lang
+
+
+def test_synonyms_expand_questions():
+    synonyms = Synonyms.from_mapping({"angrerett": ["angrefrist", "right of withdrawal"], "bedrift": ["firma"]})
+    assert synonyms.expand("Hvor lang er angrefristen?") == ["angrerett", "right of withdrawal"]
+    assert synonyms.expand("customer wants to use the right of withdrawal") == ["angrerett", "angrefrist"]
+    assert synonyms.expand("firmaet vil handle") == ["bedrift"]
+    assert synonyms.expand("levering") == []
+
+
+def test_synonyms_file_errors_name_the_line(tmp_path):
+    (tmp_path / "_synonyms.yaml").write_text("angrerett: [a, b\nx: y\n", encoding="utf-8")
+    with pytest.raises(ArticleError) as caught:
+        Synonyms.load(tmp_path)
+    assert str(caught.value) == "_synonyms.yaml:2: invalid YAML: expected ',' or ']', but got ':'"
+    assert Synonyms.load(tmp_path / "none").groups == []
