@@ -90,7 +90,9 @@ def main() -> int:
     corpus = read_jsonl(dataset / "corpus.jsonl")
     queries = {q["_id"]: q["text"] for q in read_jsonl(dataset / "queries.jsonl")}
     qrels = read_qrels(dataset / "qrels" / f"{args.split}.tsv")
-    qrels = {qid: {article_id(doc): gain for doc, gain in docs.items()} for qid, docs in qrels.items() if qid in queries}
+    qrels = {
+        qid: {article_id(doc): gain for doc, gain in docs.items()} for qid, docs in qrels.items() if qid in queries
+    }
 
     write_kb(corpus, work / "kb", lang)
     settings = Settings.from_env(kb_dir=work / "kb", index_dir=work / "index", model=args.model,

@@ -90,7 +90,8 @@ def main() -> int:
     else:
         print(f"/api/search in-process, {len(asked)} questions per mode, {failures} failures")
         for mode, row in summary["modes"].items():
-            print(f"  {mode:<7} p50 {row['p50_ms']:6.2f} ms   p95 {row['p95_ms']:6.2f} ms   max {row['max_ms']:6.2f} ms")
+            print(f"  {mode:<7} p50 {row['p50_ms']:6.2f} ms   p95 {row['p95_ms']:6.2f} ms"
+                  f"   max {row['max_ms']:6.2f} ms")
         print(f"  hybrid p95 / dense p95 = {summary['p95_ratio_hybrid_to_dense']}")
     return 0
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 
 import numpy as np
-from dataclasses import dataclass
 
 from .articles import AUDIENCES
 from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings

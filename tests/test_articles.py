@@ -15,7 +15,8 @@ def article(text: str, path: str = "retur/angrerett.md", default_lang: str = "nb
 def test_schema_fields_are_read():
     parsed = article(
         "---\ntitle: Angrerett\nlang: nb\ncategory: retur\nproducts: [AU55-Q4]\ntags: [angrerett, retur]\n"
-        "audience: internal\nowner: Kundeservice\nupdated: 2026-10-01\nreview_by: 2027-04-01\n---\n# Angrerett\n\nTekst.\n"
+        "audience: internal\nowner: Kundeservice\nupdated: 2026-10-01\nreview_by: 2027-04-01\n---\n"
+        "# Angrerett\n\nTekst.\n"
     )
     assert parsed.id == "retur/angrerett"
     assert parsed.title == "Angrerett"

