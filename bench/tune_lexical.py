@@ -20,8 +20,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT.parent))
 
-import indexer.search as search_module  # noqa: E402
 from beir import article_id, read_jsonl, read_qrels  # noqa: E402
+
+import indexer.search as search_module  # noqa: E402
 from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
 from indexer.evaluation import load_questions, ndcg_at, report, run  # noqa: E402

@@ -117,7 +117,8 @@ def search_command(index_dir, model, k, lang, category, product, audience, mode,
     for result in response.results:
         heading = result["title"] + (f" › {result['section']}" if result["section"] else "")
         click.echo(f"{result['rank']:>2}. {result['score']:.3f}  {heading}  [{result['article_id']}]")
-        click.echo(textwrap.indent(textwrap.fill(result["text"], width=96), "    "))
+        lines = (textwrap.fill(line, width=96) for line in result["text"].splitlines())
+        click.echo(textwrap.indent("\n".join(lines), "    "))
         click.echo()
 
 

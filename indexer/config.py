@@ -21,7 +21,6 @@ class Settings:
     index_dir: Path = Path(".kb-index")
     model: str = DEFAULT_MODEL
     default_lang: str = "nb"
-    batch_size: int = 32
     # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/fusion.py).
     fusion_weights: str | None = None
 

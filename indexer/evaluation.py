@@ -118,7 +118,7 @@ def recall_at(ranked: list[str], gains: dict[str, float], depth: int) -> float:
 
 
 def run(searcher, questions: list[Question], mode: str = "hybrid", depth: int = DEPTH) -> list[Outcome]:
-    """Search every question; the language given with a question is used as the filter would be."""
+    """Search every question as an agent would: no filters, the question's language detected."""
     outcomes = []
     for question in questions:
         response = searcher.search(question.question, k=depth, mode=mode)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .config import DEFAULT_MODEL
 from .embedding import BUNDLED_ALIASES
+from .errors import KBError
 
 # The constant of the original paper; it damps the difference between the first few ranks.
 RRF_K = 60
@@ -27,12 +28,12 @@ class FusionWeights:
 
 
 # Measured for the bundled all-MiniLM-L6-v2 (see README, "Search quality"); None is a question whose
-# language could not be told. In bokmål every dense weight above 0.01 lowered nDCG@10 on
-# norquad-retrieval (0.3: 0.869, 0.1: 0.905, 0.05: 0.919, lexical alone 0.927); at 0.01 the dense side
-# only fills in below every keyword hit, which still finds something for a question with no shared words.
+# language could not be told. In bokmål every dense weight lowered nDCG@10 on norquad-retrieval
+# (0.3: 0.869, 0.1: 0.905, 0.05: 0.919, 0.02: 0.925, lexical alone 0.927 then), so there the dense side
+# gets no vote and only fills the list when the keywords find too little (see `fuse`).
 BUNDLED_MODEL_WEIGHTS = {
     "en": FusionWeights(dense=1.0, lexical=1.0),
-    "nb": FusionWeights(dense=0.01, lexical=1.0),
+    "nb": FusionWeights(dense=0.0, lexical=1.0),
     None: FusionWeights(dense=0.5, lexical=1.0),
 }
 # A configured model we know nothing about (often a multilingual one) gets an equal vote everywhere.
@@ -57,7 +58,7 @@ def parse_weights(spec: str) -> dict[str | None, FusionWeights]:
         try:
             weights = FusionWeights(float(dense), float(lexical))
         except ValueError:
-            raise ValueError(f"fusion weights {part!r}: expected LANG=DENSE:LEXICAL, e.g. nb=0.3:1") from None
+            raise KBError(f"fusion weights {part!r}: expected LANG=DENSE:LEXICAL, e.g. nb=0.3:1") from None
         table[None if lang.strip() in ("any", "") else lang.strip()] = weights
     return table
 
@@ -65,7 +66,11 @@ def parse_weights(spec: str) -> dict[str | None, FusionWeights]:
 def fuse(
     dense: list[tuple[int, float]], lexical: list[tuple[int, float]], weights: FusionWeights, k: int = RRF_K
 ) -> list[tuple[int, float]]:
-    """(passage id, score) best first; the score is scaled so a passage first on both sides scores 1."""
+    """(passage id, score) best first; the score is scaled so a passage first on both sides scores 1.
+
+    A side with no vote does not reorder anything: its hits only follow the other side's, so a question
+    the voting side cannot answer still gets results.
+    """
     fused: dict[int, float] = {}
     for hits, weight in ((dense, weights.dense), (lexical, weights.lexical)):
         if weight <= 0:
@@ -73,5 +78,23 @@ def fuse(
         for rank, (passage_id, _) in enumerate(hits, start=1):
             fused[passage_id] = fused.get(passage_id, 0.0) + weight / (k + rank)
     best_possible = (max(weights.dense, 0) + max(weights.lexical, 0)) / (k + 1)
-    ranked = sorted(fused.items(), key=lambda item: item[1], reverse=True)
-    return [(passage_id, score / best_possible) for passage_id, score in ranked]
+    ranked = [(passage_id, score / best_possible)
+              for passage_id, score in sorted(fused.items(), key=lambda item: item[1], reverse=True)]
+    for hits, weight in ((dense, weights.dense), (lexical, weights.lexical)):
+        if weight <= 0:
+            ranked.extend(_fill(hits, ranked))
+    return ranked
+
+
+def _fill(hits: list[tuple[int, float]], ranked: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """The silent side's hits that are not ranked yet, scored below everything ranked, in their order."""
+    floor = ranked[-1][1] if ranked else 1.0
+    seen = {passage_id for passage_id, _ in ranked}
+    extra = [passage_id for passage_id, _ in hits if passage_id not in seen]
+    return [(passage_id, floor * (len(extra) - i) / (len(extra) + 1)) for i, passage_id in enumerate(extra)]
+
+
+def needs(weights: FusionWeights, side: str, other_hits: int, wanted: int) -> bool:
+    """Whether a side must be searched: it votes, or the other side found fewer hits than wanted."""
+    weight = weights.dense if side == "dense" else weights.lexical
+    return weight > 0 or other_hits < wanted

@@ -12,7 +12,7 @@ from .articles import AUDIENCES
 from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
 from .embedding import Embedder, get_embedder
 from .errors import QueryError
-from .fusion import fuse, parse_weights, weights_for
+from .fusion import fuse, needs, parse_weights, weights_for
 from .language import detect_language
 from .lexical import Analyzer
 from .store import IndexRoot, IndexVersion
@@ -127,19 +127,19 @@ class Searcher:
         allowed = version.allowed(filters)
         query_lang = filters.get("lang") or lang or detect_language(text)
         wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
-        dense_hits: list[tuple[int, float]] = []
+        weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
         lexical_hits: list[tuple[int, float]] = []
-        if mode in ("hybrid", "dense"):
-            dense_hits = version.search(self.embedder.embed_query(text), wanted, allowed)
+        dense_hits: list[tuple[int, float]] = []
         if mode in ("hybrid", "lexical"):
             terms = self._weighted_terms(text, query_lang, version.synonyms.expand(text))
             lexical_hits = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
+        if mode == "dense" or (mode == "hybrid" and needs(weights, "dense", len(lexical_hits), wanted)):
+            dense_hits = version.search(self.embedder.embed_query(text), wanted, allowed)
         if mode == "dense":
             hits = dense_hits
         elif mode == "lexical":
             hits = lexical_hits
         else:
-            weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
             hits = fuse(dense_hits, lexical_hits, weights)
         side_scores = {"dense": dict(dense_hits), "lexical": dict(lexical_hits)}
         results = _group(version, hits, k, side_scores)

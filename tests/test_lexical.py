@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.errors import ArticleError
+from indexer.errors import ArticleError, KBError
 from indexer.fusion import FusionWeights, fuse, parse_weights, weights_for
 from indexer.language import detect_language
 from indexer.lexical import Analyzer, LexicalIndex, fold
@@ -77,13 +77,22 @@ def test_a_small_dense_weight_only_fills_in_below_keyword_hits():
     assert fused[-1][0] == 99
 
 
+def test_a_side_without_a_vote_only_fills_in():
+    lexical = [(1, 9.0), (2, 8.0)]
+    dense = [(3, 0.9), (2, 0.8), (4, 0.7)]
+    fused = fuse(dense, lexical, FusionWeights(0.0, 1.0))
+    assert [passage for passage, _ in fused] == [1, 2, 3, 4]
+    scores = [score for _, score in fused]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0
+
+
 def test_weights_per_language_and_model():
     assert weights_for("all-MiniLM-L6-v2", "nb").dense < weights_for("all-MiniLM-L6-v2", "en").dense
     assert weights_for("intfloat/multilingual-e5-small", "nb") == FusionWeights(1.0, 1.0)
     overrides = parse_weights("nb=0.5:1,any=1:0.5")
     assert weights_for("all-MiniLM-L6-v2", "nb", overrides) == FusionWeights(0.5, 1.0)
     assert weights_for("all-MiniLM-L6-v2", None, overrides) == FusionWeights(1.0, 0.5)
-    with pytest.raises(ValueError, match="expected LANG=DENSE:LEXICAL"):
+    with pytest.raises(KBError, match="expected LANG=DENSE:LEXICAL"):
         parse_weights("nb=high")
 
 

@@ -194,11 +194,20 @@ def test_awkward_questions_never_fail(client, question):
 
 def test_modes_and_side_scores(client):
     for mode in ("dense", "lexical", "hybrid"):
-        payload = client.get(f"/api/search?q=angrerett 14 dager&mode={mode}").get_json()
-        assert "retur/angrerett" in [result["article_id"] for result in payload["results"][:3]]
+        payload = client.get(f"/api/search?q=right of withdrawal 14 days&mode={mode}").get_json()
+        assert payload["lang"] == "en"
+        assert "retur/right-of-withdrawal" in [result["article_id"] for result in payload["results"][:3]]
         scores = payload["results"][0]["scores"]
         assert (scores["dense"] is not None) == (mode != "lexical")
         assert (scores["lexical"] is not None) == (mode != "dense")
+
+
+def test_bokmål_question_without_known_words_is_filled_by_meaning(client):
+    payload = client.get("/api/search?q=hvordan kan jeg qwertyuiop zxcvb&k=3").get_json()
+    assert payload["lang"] == "nb"
+    assert len(payload["results"]) == 3
+    assert all(result["scores"]["lexical"] is None for result in payload["results"])
+    assert all(result["scores"]["dense"] is not None for result in payload["results"])
 
 
 def test_page_filters_are_selectable(client):

@@ -1,4 +1,8 @@
-"""Mark the question's words in a passage, escaping everything else."""
+"""Mark the question's words in a passage, escaping everything else.
+
+A word is marked when it shares a stem with a word of the question in bokmål or English
+(`angreretten` marks `angrerett`), so inflections light up too; stopwords never do.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,38 @@ import re
 
 from markupsafe import Markup, escape
 
+from indexer.lexical import STOPWORDS, Analyzer, fold
+
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Shorter words match too much ("i", "på", "to"): highlighting them is noise, not help.
+_ANALYZER = Analyzer()
+LANGUAGES = ("nb", "en")
+ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
+# One- and two-letter words match too much to be worth marking.
 MIN_WORD_LENGTH = 3
-MAX_WORDS = 40
 
 
-def query_terms(query: str) -> list[str]:
-    """Distinct words of the question worth marking, longest first so longer matches win."""
-    words = {word.lower() for word in _WORD.findall(query) if len(word) >= MIN_WORD_LENGTH}
-    return sorted(words, key=len, reverse=True)[:MAX_WORDS]
+def query_stems(query: str) -> set[str]:
+    """Stems of the question's content words in both languages."""
+    stems = set()
+    for word in Analyzer.words(query):
+        if len(word) >= MIN_WORD_LENGTH and word not in ALL_STOPWORDS:
+            stems.update(_ANALYZER.stem(word, lang) for lang in LANGUAGES)
+    return stems
 
 
 def highlight(text: str, query: str) -> Markup:
-    """`text` as safe HTML with each word that starts with a question word wrapped in <mark>."""
-    terms = query_terms(query)
-    if not terms:
+    """`text` as safe HTML with each word that shares a stem with a question word wrapped in <mark>."""
+    stems = query_stems(query)
+    if not stems:
         return escape(text)
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(term) for term in terms) + r")\w*", re.IGNORECASE)
     parts: list[str] = []
     position = 0
-    for match in pattern.finditer(text):
+    for match in _WORD.finditer(text):
+        word = fold(match.group(0))
+        if len(word) < MIN_WORD_LENGTH or word in ALL_STOPWORDS:
+            continue
+        if not any(_ANALYZER.stem(word, lang) in stems for lang in LANGUAGES):
+            continue
         parts.append(str(escape(text[position:match.start()])))
         parts.append(f"<mark>{escape(match.group(0))}</mark>")
         position = match.end()
