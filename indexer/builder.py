@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ from .store import IndexRoot, IndexVersion
 from .synonyms import Synonyms
 
 Progress = Callable[[str], None]
+
+# Raised whenever parsing, rendering or chunking changes what an article's passages are.
+PARSER_VERSION = 1
 
 
 @dataclass
@@ -114,9 +118,9 @@ def build_index(
         root.remove_stale()
         files = list_article_files(kb_dir)
         synonyms = _load_synonyms(kb_dir, report)
-        previous = _reusable_version(root, settings, log)
-        previous_rows = _previous_articles(previous)
         chunk_settings = ChunkSettings.for_model(embedder.max_seq_length)
+        previous = _reusable_version(root, settings, chunk_settings, log)
+        previous_rows = _previous_articles(previous)
 
         prepared: list[_Prepared] = []
         seen_ids: dict[str, str] = {}
@@ -173,8 +177,10 @@ def build_index(
     return report
 
 
-def _reusable_version(root: IndexRoot, settings: Settings, log: Progress) -> IndexVersion | None:
-    """The live version if its vectors can be reused: same model and same index format."""
+def _reusable_version(
+    root: IndexRoot, settings: Settings, chunk_settings: ChunkSettings, log: Progress
+) -> IndexVersion | None:
+    """The live version if its passages and vectors can be reused: same model, chunking and parsing."""
     try:
         version = root.open_current()
         version.check_model(settings.model)
@@ -183,7 +189,17 @@ def _reusable_version(root: IndexRoot, settings: Settings, log: Progress) -> Ind
     except IndexMismatch as exc:
         log(f"full rebuild: {exc}")
         return None
+    built = version.manifest
+    now = _pipeline(settings, chunk_settings)
+    if built.get("pipeline") != now:
+        log(f"full rebuild: index {version.name} was built with {built.get('pipeline')}, now {now}")
+        return None
     return version
+
+
+def _pipeline(settings: Settings, chunk_settings: ChunkSettings) -> dict:
+    """Everything besides the model that shapes passages; a change means every article is parsed again."""
+    return {"parser": PARSER_VERSION, "chunking": chunk_settings.as_dict(), "default_lang": settings.default_lang}
 
 
 def _previous_articles(version: IndexVersion | None) -> dict[str, dict]:
@@ -270,12 +286,28 @@ def _manifest(settings, embedder, chunk_settings, prepared, report) -> dict:
         "model": {"name": settings.model, "dimension": embedder.dimension,
                   "max_seq_length": embedder.max_seq_length},
         "chunking": chunk_settings.as_dict(),
+        "pipeline": _pipeline(settings, chunk_settings),
         "counts": {"articles": len(prepared), "skipped": len(report.problems)},
-        "kb": {"path": str(Path(settings.kb_dir).resolve()), "content_hash": kb_hash.hexdigest()},
+        "kb": {
+            "path": str(Path(settings.kb_dir).resolve()), "content_hash": kb_hash.hexdigest(),
+            "git_commit": _git_commit(Path(settings.kb_dir)),
+        },
         "build": {key: value for key, value in report.as_dict().items() if key not in ("problems", "warnings")},
         "problems": [str(problem) for problem in report.problems[:200]],
         "libraries": _library_versions(),
     }
+
+
+def _git_commit(kb_dir: Path) -> str | None:
+    """The commit checked out where the KB lives, when it is in a git work tree and git is installed."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(kb_dir), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and len(commit) == 40 else None
 
 
 def _library_versions() -> dict:

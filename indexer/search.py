@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,11 +13,13 @@ import numpy as np
 from .articles import AUDIENCES
 from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
 from .embedding import Embedder, get_embedder
-from .errors import QueryError
+from .errors import KBError, QueryError
 from .fusion import fuse, needs, parse_weights, weights_for
 from .language import detect_language
 from .lexical import Analyzer
 from .store import IndexRoot, IndexVersion
+
+logger = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "lexical")
 FILTERS = ("lang", "category", "product", "audience")
@@ -28,6 +32,8 @@ OTHER_LANGUAGE_FACTOR = 0.7
 # How much the KB's synonyms of the question's words count in keyword search.
 SYNONYM_WEIGHT = 0.5
 
+# How often a running searcher looks for a newly published index version.
+RELOAD_SECONDS = 1.0
 # Candidates fetched per requested article: enough that grouping still fills the list.
 CANDIDATES_PER_RESULT = 10
 MIN_CANDIDATES = 50
@@ -94,17 +100,47 @@ class Searcher:
         self.max_results = MAX_RESULTS
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+        self._next_check = 0.0
+        self.reload_seconds = RELOAD_SECONDS
 
     @property
     def version(self) -> IndexVersion:
-        """The index version searches run against, opened and checked against the model on first use."""
-        if self._version is None:
+        """The live index version, opened on first use and swapped for a newer one once it is published.
+
+        At most every `reload_seconds` the CURRENT pointer is read; a new version is loaded completely
+        and checked before it replaces the old one, by one thread while the others keep answering from
+        the old version. A search takes this once, so no response mixes two versions.
+        """
+        version = self._version
+        now = time.monotonic()
+        if version is not None and now < self._next_check:
+            return version
+        if version is None:
             with self._lock:
                 if self._version is None:
-                    version = self.root.open_current()
-                    version.check_model(self.settings.model, self.embedder.dimension)
-                    self._version = version
+                    self._version = self._open(self.root.current_version())
+                    self._next_check = time.monotonic() + self.reload_seconds
+            return self._version
+        if self._swap_lock.acquire(blocking=False):
+            try:
+                self._next_check = now + self.reload_seconds
+                published = self.root.current_version()
+                if published and published != version.name:
+                    self._version = self._open(published)
+            except KBError as exc:
+                logger.warning("keeping index version %s: %s", version.name, exc)
+            finally:
+                self._swap_lock.release()
         return self._version
+
+    def _open(self, name: str | None) -> IndexVersion:
+        if name is None:
+            return self.root.open_current()
+        version = IndexVersion(self.root.version_dir(name))
+        version.check_model(self.settings.model, self.embedder.dimension)
+        version.passage_languages()
+        return version
 
     def warm_up(self) -> None:
         """Load the index and the model now, so the first agent does not wait for them."""

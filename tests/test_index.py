@@ -176,3 +176,31 @@ def test_switching_model_rebuilds_everything(mini_settings, embedder):
                          log=messages.append)
     assert (report.added, report.unchanged) == (3, 0)
     assert messages[0].startswith("full rebuild: index ")
+
+
+def test_changed_parsing_settings_rebuild_everything(mini_settings, embedder):
+    build_index(mini_settings, embedder=embedder)
+    messages = []
+    report = build_index(mini_settings.with_overrides(default_lang="en"), embedder=embedder, log=messages.append)
+    assert (report.added, report.unchanged) == (3, 0)
+    assert messages[0].startswith("full rebuild: index ")
+    assert IndexRoot(mini_settings.index_dir).open_current().manifest["pipeline"]["default_lang"] == "en"
+
+
+def test_manifest_records_the_kb_commit(mini_settings, mini_kb, embedder):
+    import subprocess
+
+    def git(*args):
+        return subprocess.run(["git", "-C", str(mini_kb), *args], capture_output=True, text=True, check=True)
+
+    git("init", "-q")
+    git("-c", "user.name=kb", "-c", "user.email=kb@example.org", "add", ".")
+    git("-c", "user.name=kb", "-c", "user.email=kb@example.org", "commit", "-qm", "articles")
+    head = git("rev-parse", "HEAD").stdout.strip()
+    build_index(mini_settings, embedder=embedder)
+    assert IndexRoot(mini_settings.index_dir).open_current().manifest["kb"]["git_commit"] == head
+
+
+def test_no_commit_outside_git(mini_settings, embedder):
+    build_index(mini_settings, embedder=embedder)
+    assert IndexRoot(mini_settings.index_dir).open_current().manifest["kb"]["git_commit"] is None

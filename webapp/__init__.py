@@ -16,6 +16,8 @@ def create_app(config: dict | None = None) -> Flask:
         INDEX_DIR=str(settings.index_dir),
         MODEL=settings.model,
         WARM_UP=False,
+        # How often each worker looks for a newly published index version, in seconds.
+        RELOAD_SECONDS=1.0,
         # A question plus JSON framing; nothing the app accepts is larger.
         MAX_CONTENT_LENGTH=4 * MAX_QUERY_CHARS + 4096,
         JSON_SORT_KEYS=False,
@@ -26,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     searcher = Searcher(settings.with_overrides(index_dir=app.config["INDEX_DIR"], model=app.config["MODEL"]))
+    searcher.reload_seconds = float(app.config["RELOAD_SECONDS"])
     app.extensions["kb.searcher"] = searcher
 
     from . import api, errors, i18n, views

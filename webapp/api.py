@@ -55,6 +55,7 @@ def health():
             "articles": manifest["counts"]["articles"],
             "passages": manifest["counts"]["passages"],
             "skipped": manifest["counts"].get("skipped", 0),
+            "kb_commit": manifest.get("kb", {}).get("git_commit"),
         },
         "facets": version.facets(),
     })

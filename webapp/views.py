@@ -53,7 +53,9 @@ def index_footer():
         manifest = searcher().version.manifest
     except Exception:  # the footer must never break a page, not even an error page
         return {"index_info": None}
-    return {"index_info": {"version": manifest["version"], "built_at": manifest["built_at"]}}
+    commit = manifest.get("kb", {}).get("git_commit")
+    return {"index_info": {"version": manifest["version"], "built_at": manifest["built_at"],
+                           "commit": commit[:10] if commit else None}}
 
 
 @bp.get("/")

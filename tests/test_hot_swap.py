@@ -1,0 +1,70 @@
+"""A running app picks up a newly published index without a restart, and never mixes two versions."""
+
+from __future__ import annotations
+
+import threading
+
+from indexer.builder import build_index
+from webapp import create_app
+
+
+def test_new_version_is_served_without_restart(mini_settings, mini_kb, embedder):
+    first = build_index(mini_settings, embedder=embedder).version
+    client = create_app({"INDEX_DIR": str(mini_settings.index_dir), "RELOAD_SECONDS": 0}).test_client()
+    assert client.get("/api/health").get_json()["index"]["version"] == first
+    before = client.get("/api/search?q=kundeklubb medlemsrabatt&k=1").get_json()
+    assert before["results"][0]["article_id"] != "kundeklubb"
+
+    (mini_kb / "kundeklubb.md").write_text(
+        "---\ntitle: Kundeklubben\nlang: nb\n---\n# Kundeklubben\n\nMedlemsrabatt i kundeklubben er 10 prosent.\n",
+        encoding="utf-8",
+    )
+    second = build_index(mini_settings, embedder=embedder).version
+    after = client.get("/api/search?q=kundeklubb medlemsrabatt&k=1").get_json()
+    assert after["index_version"] == second
+    assert after["results"][0]["article_id"] == "kundeklubb"
+    assert client.get("/api/health").get_json()["index"]["version"] == second
+    assert second in client.get("/").get_data(as_text=True)
+
+
+def test_searches_during_a_swap_all_succeed_on_one_version(mini_settings, mini_kb, embedder):
+    initial = build_index(mini_settings, embedder=embedder).version
+    app = create_app({"INDEX_DIR": str(mini_settings.index_dir), "RELOAD_SECONDS": 0})
+    versions: list[str] = []
+    failures: list[int] = []
+    stop = threading.Event()
+
+    def ask():
+        client = app.test_client()
+        while not stop.is_set():
+            response = client.get("/api/search?q=angrerett&k=3")
+            if response.status_code != 200:
+                failures.append(response.status_code)
+                continue
+            payload = response.get_json()
+            versions.append(payload["index_version"])
+            assert len({r["article_id"] for r in payload["results"]}) == len(payload["results"])
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    built = []
+    for n in range(3):
+        (mini_kb / f"ny-{n}.md").write_text(f"# Ny {n}\n\nAngrerett tekst {n}.\n", encoding="utf-8")
+        built.append(build_index(mini_settings, embedder=embedder).version)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert versions and set(versions) <= {initial, *built}
+    assert app.test_client().get("/api/search?q=angrerett").get_json()["index_version"] == built[-1]
+
+
+def test_a_broken_publication_keeps_the_old_version(mini_settings, embedder):
+    first = build_index(mini_settings, embedder=embedder).version
+    client = create_app({"INDEX_DIR": str(mini_settings.index_dir), "RELOAD_SECONDS": 0}).test_client()
+    assert client.get("/api/search?q=angrerett").get_json()["index_version"] == first
+    (mini_settings.index_dir / "CURRENT").write_text("20990101T000000Z-gone00\n", encoding="utf-8")
+    response = client.get("/api/search?q=angrerett")
+    assert response.status_code == 200
+    assert response.get_json()["index_version"] == first
