@@ -25,6 +25,16 @@ _LANG_SUFFIX = re.compile(r"\.(nb|no|nn|en)$", re.IGNORECASE)
 _SAFE_ID = re.compile(r"^[\w][\w.\-/]*$", re.UNICODE)
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML that keeps dates as the text the editor wrote, so a wrong date is a finding, not a crash."""
+
+
+_FrontMatterLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass
 class Article:
     """One parsed article: our schema's fields, every front matter key as metadata, and the Markdown body."""
@@ -144,7 +154,9 @@ def _split_front_matter(text: str, relpath: str) -> tuple[dict, str, int]:
         return {}, text, 1
     raw = match.group(1) or ""
     try:
-        meta = yaml.safe_load(raw)
+        meta = yaml.load(raw, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+    except (ValueError, TypeError) as exc:
+        raise ArticleError(relpath, f"invalid YAML front matter: {exc}", line=2) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

@@ -6,6 +6,7 @@ faiss, Flask) happen inside the commands so `kb --help` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -83,6 +84,66 @@ def index_command(kb_dir, index_dir, model, strict, as_json, quiet):
         click.echo(json.dumps({"ok": True, **report.as_dict()}, ensure_ascii=False, indent=2))
         return
     click.echo(report.summary())
+
+
+@main.command("watch")
+@click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
+              type=click.Path(file_okay=False, exists=True), help="KB folder to watch (env KB_DIR).")
+@index_option
+@model_option
+@click.option("--debounce", type=float, default=0.5, show_default=True,
+              help="Seconds of quiet after the last save before rebuilding.")
+def watch_command(kb_dir, index_dir, model, debounce):
+    """Rebuild the index whenever an article is saved, until interrupted.
+
+    Builds once at the start, then after each burst of changes; a running `kb serve` picks the new
+    version up within a second. A broken article is reported and skipped, the rest goes live.
+    """
+    from .watch import watch
+
+    def report(result, error):
+        if error is not None:
+            click.echo(f"Error: {error}", err=True)
+            return
+        for problem in result.problems:
+            click.echo(f"skipped {problem}", err=True)
+        click.echo(result.summary())
+
+    settings = settings_for(kb_dir=kb_dir, index_dir=index_dir, model=model)
+    click.echo(f"Watching {kb_dir} (Ctrl-C to stop)", err=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        watch(settings, report, debounce=debounce)
+
+
+@main.command("check")
+@click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
+              type=click.Path(file_okay=False, exists=True), help="KB folder to check (env KB_DIR).")
+@click.option("--default-lang", envvar="KB_DEFAULT_LANG", default="nb", show_default=True,
+              help="Language of articles that name none.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON list.")
+def check_command(kb_dir, default_lang, as_json):
+    """Lint the KB for editors and for CI on the KB repository.
+
+    Checks front matter against the schema, duplicate ids and titles, links to missing articles or
+    sections, review dates passed or due, internal articles linked from customer-facing ones, and the
+    same text pasted into two articles. Prints one line per finding, `path:line: level: message`, and
+    exits 1 when any is an error. Needs no index and no model.
+    """
+    from .checks import ERROR, check_kb
+
+    findings = check_kb(kb_dir, default_lang)
+    errors = sum(1 for finding in findings if finding.level == ERROR)
+    if as_json:
+        click.echo(json.dumps({"ok": errors == 0, "findings": [f.as_dict() for f in findings]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
+        levels = [finding.level for finding in findings]
+        click.echo(f"{errors} error(s), {levels.count('warning')} warning(s), {levels.count('info')} notice(s)",
+                   err=True)
+    if errors:
+        raise SystemExit(1)
 
 
 @main.command("search")

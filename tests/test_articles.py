@@ -120,3 +120,8 @@ def test_bom_and_crlf_are_accepted():
     parsed = parse_article(b"\xef\xbb\xbf---\r\ntitle: Hei\r\n---\r\nTekst\r\n", "crlf.md")
     assert parsed.title == "Hei"
     assert parsed.body == "Tekst\n"
+
+
+def test_an_impossible_date_is_kept_as_written():
+    parsed = article("---\nupdated: 2026-13-01\nreview_by: 2027-02-30\n---\nBody")
+    assert (parsed.updated, parsed.review_by) == ("2026-13-01", "2027-02-30")

@@ -1,0 +1,54 @@
+"""`kb watch`: a saved article goes live by itself; a broken one is reported and the rest still goes live."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from indexer.search import Searcher
+from indexer.store import IndexRoot
+from indexer.watch import watch
+
+WAIT_SECONDS = 60
+
+
+def wait_for(condition, seconds=WAIT_SECONDS):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_saved_articles_go_live(mini_settings, mini_kb, embedder):
+    reports, errors = [], []
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=watch,
+        args=(mini_settings, lambda report, error: (reports.append(report) if report else errors.append(error))),
+        kwargs={"stop": stop, "debounce": 0.2, "embedder": embedder},
+    )
+    thread.start()
+    try:
+        assert wait_for(lambda: len(reports) == 1)
+        root = IndexRoot(mini_settings.index_dir)
+        first = root.current_version()
+
+        (mini_kb / "kundeklubb.md").write_text("# Kundeklubben\n\nMedlemsrabatt er 10 prosent.\n", encoding="utf-8")
+        assert wait_for(lambda: root.current_version() != first)
+        answer = Searcher(mini_settings, embedder).search("medlemsrabatt kundeklubb", k=1)
+        assert answer.results[0]["article_id"] == "kundeklubb"
+
+        (mini_kb / "halvferdig.md").write_text("---\ntitle: [ikke ferdig\n", encoding="utf-8")
+        (mini_kb / "ny.md").write_text("# Ny artikkel\n\nOm gavekort og saldo.\n", encoding="utf-8")
+        assert wait_for(lambda: any(r.added and any(p.path == "halvferdig.md" for p in r.problems)
+                                    for r in reports[2:]))
+        latest = IndexRoot(mini_settings.index_dir).open_current()
+        assert latest.article("ny") is not None
+        assert latest.article("halvferdig") is None
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert errors == []
+    assert not thread.is_alive()
