@@ -270,9 +270,11 @@ def _lexical_index(prepared: list[_Prepared]) -> LexicalIndex:
     for item in prepared:
         row = item.article_row
         tags = json.loads(row["tags"]) + json.loads(row["products"])
+        # Title and tags are the same for every passage of an article: analyse them once.
+        article_terms = passage_terms(analyzer, row["lang"], row["title"], [], tags, "")
         for passage in item.passages:
-            documents.append(passage_terms(
-                analyzer, row["lang"], row["title"], passage["heading_path"][1:], tags, passage["text"],
+            documents.append(article_terms + passage_terms(
+                analyzer, row["lang"], "", passage["heading_path"][1:], [], passage["text"],
             ))
     return LexicalIndex.build(documents)
 

@@ -21,7 +21,8 @@ def list_article_files(kb_dir: Path) -> list[Path]:
             if name.lower() in SKIPPED_NAMES:
                 continue
             path = Path(directory) / name
-            if not is_inside(path, root):
+            # os.walk does not follow linked folders; a linked file must still point inside the KB.
+            if path.is_symlink() and not is_inside(path, root):
                 continue
             found.append(path)
     return found

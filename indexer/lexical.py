@@ -30,21 +30,26 @@ BM25_K1 = 0.9
 BM25_B = 0.4
 
 _TOKEN = re.compile(r"\w+(?:[-/.]\w+)*", re.UNICODE)
-_KEEP = {"æ", "ø", "å", "Æ", "Ø", "Å"}
+_SEPARATORS = re.compile(r"[-/._]")
+_HAS_DIGIT = re.compile(r"\d")
+STEM_CACHE_SIZE = 500_000
+
+
+def _fold_char(char: str) -> str:
+    """One lower-case character without its accents; æ, ø and å are letters of their own and stay."""
+    if char in "æøå":
+        return char
+    kept = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", kept)
+
+
+# Folding through a translation table runs at C speed; it covers the Latin letters with accents.
+_FOLD_TABLE = {code: _fold_char(chr(code)) for code in range(0xC0, 0x250) if _fold_char(chr(code)) != chr(code)}
 
 
 def fold(text: str) -> str:
     """Lower case with accents removed (é→e, ü→u) but æ, ø and å kept."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    kept = []
-    for char in decomposed:
-        if unicodedata.combining(char):
-            # å decomposes to a + ring: keep the ring so å survives the round trip.
-            if char == "\u030a" and kept and kept[-1] == "a":
-                kept[-1] = "å"
-            continue
-        kept.append(char)
-    return unicodedata.normalize("NFC", "".join(kept))
+    return text.lower().translate(_FOLD_TABLE)
 
 
 class Analyzer:
@@ -52,6 +57,8 @@ class Analyzer:
 
     def __init__(self):
         self.stemmers = {lang: Stemmer.Stemmer(name) for lang, name in STEMMERS.items()}
+        # Words repeat endlessly across passages; stemming each distinct word once makes indexing fast.
+        self._cache: dict[str, dict[str, str]] = {}
 
     def terms(self, text: str, lang: str, stopwords: frozenset[str] | None = None) -> list[str]:
         """Index terms of `text` analysed as `lang` (unknown languages get no stemming)."""
@@ -64,8 +71,17 @@ class Analyzer:
 
     def stem(self, word: str, lang: str) -> str:
         """The stem of one folded word; codes and numbers stay as they are."""
+        cache = self._cache.setdefault(lang, {})
+        stemmed = cache.get(word)
+        if stemmed is None:
+            stemmed = self._stem(word, lang)
+            if len(cache) < STEM_CACHE_SIZE:
+                cache[word] = stemmed
+        return stemmed
+
+    def _stem(self, word: str, lang: str) -> str:
         stemmer = self.stemmers.get(lang)
-        if stemmer is None or any(ch.isdigit() for ch in word):
+        if stemmer is None or _HAS_DIGIT.search(word):
             return word
         stemmed = stemmer.stemWord(word)
         return stemmer.stemWord(stemmed) if lang in STEM_TWICE else stemmed
@@ -91,7 +107,10 @@ class Analyzer:
         words = []
         for match in _TOKEN.finditer(fold(text)):
             token = match.group(0)
-            parts = [part for part in re.split(r"[-/._]", token) if part]
+            if token.isalnum():
+                words.append(token)
+                continue
+            parts = [part for part in _SEPARATORS.split(token) if part]
             words.extend(parts)
             if len(parts) > 1:
                 words.append("".join(parts))

@@ -204,3 +204,15 @@ def test_manifest_records_the_kb_commit(mini_settings, mini_kb, embedder):
 def test_no_commit_outside_git(mini_settings, embedder):
     build_index(mini_settings, embedder=embedder)
     assert IndexRoot(mini_settings.index_dir).open_current().manifest["kb"]["git_commit"] is None
+
+
+def test_a_linked_file_pointing_out_of_the_kb_is_not_read(mini_settings, mini_kb, tmp_path, embedder):
+    secret = tmp_path / "secret.md"
+    secret.write_text("# Hemmelig\n\nPassordet er hunter2.\n", encoding="utf-8")
+    (mini_kb / "lenke.md").symlink_to(secret)
+    (mini_kb / "inni.md").symlink_to(mini_kb / "angrerett.md")
+    report = build_index(mini_settings, embedder=embedder, strict=False)
+    version = IndexRoot(mini_settings.index_dir).open_current()
+    assert version.article("lenke") is None
+    assert version.article("inni") is not None
+    assert report.problems == []
