@@ -158,7 +158,10 @@ def build_index(
         for item in prepared:
             setattr(report, item.status, getattr(report, item.status) + 1)
 
-        writer = root.start_version()
+        try:
+            writer = root.start_version()
+        except OSError as exc:
+            raise BuildFailed(_write_failure(root, exc)) from exc
         try:
             for item in prepared:
                 writer.add_article(item.article_row, item.passages, item.vectors)
@@ -168,6 +171,9 @@ def build_index(
             report.seconds = time.perf_counter() - started
             manifest = _manifest(settings, embedder, chunk_settings, prepared, report)
             writer.commit(manifest, embedder.dimension, _lexical_index(prepared), synonyms.as_list())
+        except OSError as exc:
+            writer.abort()
+            raise BuildFailed(_write_failure(root, exc)) from exc
         except BaseException:
             writer.abort()
             raise
@@ -175,6 +181,12 @@ def build_index(
         root.remove_stale()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write_failure(root: IndexRoot, exc: OSError) -> str:
+    live = root.current_version()
+    kept = f"the live index {live} is unchanged" if live else "there is no live index yet"
+    return f"cannot write the new index version in {root.versions}: {exc.strerror or exc}; {kept}"
 
 
 def _reusable_version(

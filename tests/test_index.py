@@ -99,8 +99,12 @@ def test_a_crashed_build_leaves_the_live_index(mini_settings, embedder, monkeypa
 
     monkeypatch.setattr(store.faiss, "write_index", explode)
     (mini_settings.kb_dir / "new.md").write_text("# Ny\n\nNy artikkel.\n", encoding="utf-8")
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(BuildFailed) as caught:
         build_index(mini_settings, embedder=embedder)
+    assert str(caught.value) == (
+        f"cannot write the new index version in {mini_settings.index_dir / 'versions'}: No space left on device;"
+        f" the live index {live} is unchanged"
+    )
     root = IndexRoot(mini_settings.index_dir)
     assert root.current_version() == live
     assert [p.name for p in root.versions.iterdir()] == [live]
