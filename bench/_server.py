@@ -1,0 +1,63 @@
+"""Start and stop `kb serve` / `kb watch` on loopback for the benchmarks that need a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+KB = Path(sys.executable).with_name("kb")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get_json(url: str, timeout: float = 30) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+
+
+def search_url(base: str, question: str, **params) -> str:
+    return base + "/api/search?" + urllib.parse.urlencode({"q": question, **params})
+
+
+def start(args: list[str], env: dict | None = None) -> subprocess.Popen:
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **(env or {})}
+    return subprocess.Popen([str(KB), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
+
+
+def serve(index_dir: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
+    """A running `kb serve` and its base URL, once it answers."""
+    port = free_port()
+    process = start(["serve", "--index", str(index_dir), "--port", str(port), "--workers", str(workers)])
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if get_json(base + "/api/health", timeout=2)[0] == 200:
+                return process, base
+        except OSError:
+            time.sleep(0.3)
+    stop(process)
+    raise RuntimeError("kb serve did not come up")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
