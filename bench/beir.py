@@ -21,6 +21,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stats import percentile  # noqa: E402
 
 from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
@@ -65,10 +68,6 @@ def write_kb(corpus: list[dict], kb_dir: Path, lang: str) -> None:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
 
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def main() -> int:

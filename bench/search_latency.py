@@ -21,6 +21,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _stats import percentile  # noqa: E402
 
 from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
@@ -43,10 +46,6 @@ def questions(count: int) -> list[str]:
     pool = golden + halves + EXTRA
     return [pool[i % len(pool)] for i in range(count)]
 
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def main() -> int:

@@ -26,15 +26,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _server import get_json, search_url, serve, stop  # noqa: E402
+from _stats import percentile  # noqa: E402
 
 from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
 from indexer.evaluation import load_questions  # noqa: E402
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else float("nan")
 
 
 def main() -> int:
