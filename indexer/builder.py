@@ -27,6 +27,8 @@ from .synonyms import Synonyms
 
 Progress = Callable[[str], None]
 
+_ANALYZER = Analyzer()
+
 # Raised whenever parsing, rendering or chunking changes what an article's passages are.
 PARSER_VERSION = 1
 
@@ -275,19 +277,33 @@ def _load_synonyms(kb_dir: Path, report: BuildReport) -> Synonyms:
         return Synonyms()
 
 
+# Keyword terms per article, kept between builds in one process (`kb watch`), so a rebuild after one
+# save analyses one article instead of all of them. Keyed by content hash and language.
+_TERMS_CACHE: dict[tuple[str, str], list[list[str]]] = {}
+TERMS_CACHE_ARTICLES = 100_000
+
+
 def _lexical_index(prepared: list[_Prepared]) -> LexicalIndex:
     """BM25 over every passage in the order they are stored; cheap enough to rebuild in full each time."""
-    analyzer = Analyzer()
+    analyzer = _ANALYZER
     documents = []
     for item in prepared:
         row = item.article_row
-        tags = json.loads(row["tags"]) + json.loads(row["products"])
-        # Title and tags are the same for every passage of an article: analyse them once.
-        article_terms = passage_terms(analyzer, row["lang"], row["title"], [], tags, "")
-        for passage in item.passages:
-            documents.append(article_terms + passage_terms(
-                analyzer, row["lang"], "", passage["heading_path"][1:], [], passage["text"],
-            ))
+        key = (row["content_hash"], row["lang"])
+        terms = _TERMS_CACHE.get(key)
+        if terms is None or len(terms) != len(item.passages):
+            tags = json.loads(row["tags"]) + json.loads(row["products"])
+            # Title and tags are the same for every passage of an article: analyse them once.
+            article_terms = passage_terms(analyzer, row["lang"], row["title"], [], tags, "")
+            terms = [
+                article_terms + passage_terms(
+                    analyzer, row["lang"], "", passage["heading_path"][1:], [], passage["text"])
+                for passage in item.passages
+            ]
+            if len(_TERMS_CACHE) >= TERMS_CACHE_ARTICLES:
+                _TERMS_CACHE.clear()
+            _TERMS_CACHE[key] = terms
+        documents.extend(terms)
     return LexicalIndex.build(documents)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from indexer.config import MAX_QUERY_CHARS, Settings
-from indexer.search import Searcher
+from indexer.search import RELOAD_SECONDS, Searcher
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -17,7 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
         MODEL=settings.model,
         WARM_UP=False,
         # How often each worker looks for a newly published index version, in seconds.
-        RELOAD_SECONDS=1.0,
+        RELOAD_SECONDS=RELOAD_SECONDS,
         # A question plus JSON framing; nothing the app accepts is larger.
         MAX_CONTENT_LENGTH=4 * MAX_QUERY_CHARS + 4096,
         JSON_SORT_KEYS=False,
