@@ -17,7 +17,7 @@ import numpy as np
 from .articles import Article, content_hash, read_article
 from .chunking import ChunkSettings, chunk_sections
 from .config import Settings
-from .embedding import Embedder, get_embedder
+from .embedding import Embedder
 from .errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBError
 from .kbfiles import list_article_files
 from .lexical import Analyzer, LexicalIndex, passage_terms
@@ -113,7 +113,7 @@ def build_index(
     if not kb_dir.is_dir():
         raise KBError(f"KB folder {kb_dir} does not exist")
     root = IndexRoot(settings.index_dir)
-    embedder = embedder or get_embedder(settings.model)
+    embedder = embedder or settings.embedder()
     report = BuildReport()
 
     with root.build_lock(wait_seconds=lock_wait):

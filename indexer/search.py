@@ -12,7 +12,7 @@ import numpy as np
 
 from .articles import AUDIENCES
 from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
-from .embedding import Embedder, get_embedder
+from .embedding import Embedder
 from .errors import KBError, QueryError
 from .fusion import fuse, needs, parse_weights, weights_for
 from .language import detect_language
@@ -94,7 +94,7 @@ class Searcher:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self.root = IndexRoot(settings.index_dir)
-        self.embedder = embedder or get_embedder(settings.model)
+        self.embedder = embedder or settings.embedder()
         self.analyzer = Analyzer()
         self.weight_overrides = parse_weights(settings.fusion_weights) if settings.fusion_weights else None
         self.max_results = MAX_RESULTS
