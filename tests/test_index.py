@@ -220,3 +220,18 @@ def test_a_linked_file_pointing_out_of_the_kb_is_not_read(mini_settings, mini_kb
     assert version.article("lenke") is None
     assert version.article("inni") is not None
     assert report.problems == []
+
+
+def test_a_read_only_index_folder_is_a_clear_error(mini_settings, embedder, monkeypatch):
+    live = build_index(mini_settings, embedder=embedder).version
+    from indexer import store
+
+    def read_only(self):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(store.IndexRoot, "start_version", read_only)
+    (mini_settings.kb_dir / "new.md").write_text("# Ny\n\nNy artikkel.\n", encoding="utf-8")
+    with pytest.raises(BuildFailed) as caught:
+        build_index(mini_settings, embedder=embedder)
+    assert str(caught.value).endswith(f"Read-only file system; the live index {live} is unchanged")
+    assert IndexRoot(mini_settings.index_dir).current_version() == live
