@@ -108,8 +108,11 @@ class IndexRoot:
     @contextlib.contextmanager
     def build_lock(self, wait_seconds: float = 0.0) -> Iterator[None]:
         """Exclusive right to build; a second build waits up to `wait_seconds`, then raises IndexLocked."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path / "build.lock", "a+")  # noqa: SIM115 - held for the whole block
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / "build.lock", "a+")  # noqa: SIM115 - held for the whole block
+        except OSError as exc:
+            raise KBError(f"cannot write in the index folder {self.path}: {exc.strerror or exc}") from None
         try:
             deadline = time.monotonic() + wait_seconds
             while True:

@@ -104,3 +104,11 @@ def test_empty_and_oversized_questions(runner, sample_index):
     long = runner.invoke(main, ["search", "--index", index, "x" * 5000])
     assert long.exit_code == 1
     assert "Error: the question is 5,000 characters long; the limit is 4,000" in long.output
+
+
+def test_an_unwritable_index_folder_is_a_clear_error(runner, mini_kb, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    result = runner.invoke(main, ["index", "--kb", str(mini_kb), "--index", str(blocker / "index"), "-q"])
+    assert result.exit_code == 1
+    assert f"Error: cannot write in the index folder {blocker / 'index'}: Not a directory" in result.output
