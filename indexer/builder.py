@@ -20,14 +20,12 @@ from .config import Settings
 from .embedding import Embedder
 from .errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBError
 from .kbfiles import list_article_files
-from .lexical import Analyzer, LexicalIndex, passage_terms
+from .lexical import ANALYZER, LexicalIndex, passage_terms
 from .markup import render_article
 from .store import IndexRoot, IndexVersion
 from .synonyms import Synonyms
 
 Progress = Callable[[str], None]
-
-_ANALYZER = Analyzer()
 
 # Raised whenever parsing, rendering or chunking changes what an article's passages are.
 PARSER_VERSION = 1
@@ -285,7 +283,7 @@ TERMS_CACHE_ARTICLES = 100_000
 
 def _lexical_index(prepared: list[_Prepared]) -> LexicalIndex:
     """BM25 over every passage in the order they are stored; cheap enough to rebuild in full each time."""
-    analyzer = _ANALYZER
+    analyzer = ANALYZER
     documents = []
     for item in prepared:
         row = item.article_row

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .articles import AUDIENCES, LANGUAGES, LOCALE_KEYS, Article, read_article
+from .articles import AUDIENCES, LANGUAGES, LOCALE_KEYS, Article, parse_article
 from .errors import ArticleError
 from .kbfiles import list_article_files
 from .markup import ARTICLE_ROUTE, render_article
@@ -68,12 +68,13 @@ def check_kb(kb_dir: Path, default_lang: str = "nb", today: dt.date | None = Non
     parsed: dict[str, _Parsed] = {}
     for path in list_article_files(kb_dir):
         relpath = path.relative_to(kb_dir).as_posix()
+        data = path.read_bytes()
         try:
-            article = read_article(path, kb_dir, default_lang)
+            article = parse_article(data, relpath, default_lang)
         except ArticleError as exc:
             findings.append(Finding(exc.path, exc.line, ERROR, exc.message))
             continue
-        text = path.read_text(encoding="utf-8-sig")
+        text = data.decode("utf-8-sig")
         rendered = render_article(article.body, article.title, article.path)
         passages = [" ".join(block.text for block in section.blocks) for section in rendered.sections]
         parsed[relpath] = _Parsed(article, text, rendered.html, set(_ID_ATTR.findall(rendered.html)), passages)

@@ -35,6 +35,12 @@ def model_option(func):
     )(func)
 
 
+def mode_option(help_text: str):
+    """--mode hybrid|dense|lexical, for the commands that search."""
+    return click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid",
+                        show_default=True, help=help_text)
+
+
 def settings_for(**overrides):
     """Settings from the environment with the command's options on top."""
     from .config import Settings
@@ -154,8 +160,7 @@ def check_command(kb_dir, default_lang, as_json):
 @click.option("--category", help="Only articles in this category.")
 @click.option("--product", help="Only articles about this product code.")
 @click.option("--audience", type=click.Choice(["customer", "internal"]), help="Only customer-facing or internal.")
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
-              help="Retrieval: keywords and meaning fused, or one side alone.")
+@mode_option("Retrieval: keywords and meaning fused, or one side alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, as /api/search returns it.")
 @click.argument("question", nargs=-1, required=True)
 def search_command(index_dir, model, k, lang, category, product, audience, mode, as_json, question):
@@ -186,8 +191,7 @@ def search_command(index_dir, model, k, lang, category, product, audience, mode,
 @main.command("eval")
 @index_option
 @model_option
-@click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid", show_default=True,
-              help="Which retrieval to measure.")
+@mode_option("Which retrieval to measure.")
 @click.option("--fail-under", type=float, default=None,
               help="Exit 1 when Recall@3 (overall or in any language) is below this, e.g. 0.95.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

@@ -94,7 +94,6 @@ def _fill(hits: list[tuple[int, float]], ranked: list[tuple[int, float]]) -> lis
     return [(passage_id, floor * (len(extra) - i) / (len(extra) + 1)) for i, passage_id in enumerate(extra)]
 
 
-def needs(weights: FusionWeights, side: str, other_hits: int, wanted: int) -> bool:
-    """Whether a side must be searched: it votes, or the other side found fewer hits than wanted."""
-    weight = weights.dense if side == "dense" else weights.lexical
-    return weight > 0 or other_hits < wanted
+def dense_needed(weights: FusionWeights, lexical_hits: int, wanted: int) -> bool:
+    """Whether to run the model: the dense side votes, or the keywords found fewer hits than wanted."""
+    return weights.dense > 0 or lexical_hits < wanted

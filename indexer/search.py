@@ -14,9 +14,9 @@ from .articles import AUDIENCES
 from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
 from .embedding import Embedder
 from .errors import KBError, QueryError
-from .fusion import fuse, needs, parse_weights, weights_for
+from .fusion import dense_needed, fuse, parse_weights, weights_for
 from .language import detect_language
-from .lexical import Analyzer
+from .lexical import ANALYZER
 from .store import IndexRoot, IndexVersion
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ class Searcher:
         self.settings = settings
         self.root = IndexRoot(settings.index_dir)
         self.embedder = embedder or settings.embedder()
-        self.analyzer = Analyzer()
+        self.analyzer = ANALYZER
         self.weight_overrides = parse_weights(settings.fusion_weights) if settings.fusion_weights else None
         self.max_results = MAX_RESULTS
         self._version: IndexVersion | None = None
@@ -119,7 +119,7 @@ class Searcher:
         if version is None:
             with self._lock:
                 if self._version is None:
-                    self._version = self._open(self.root.current_version())
+                    self._version = self._open(self.root.live_version())
                     self._next_check = time.monotonic() + self.reload_seconds
             return self._version
         if self._swap_lock.acquire(blocking=False):
@@ -134,26 +134,24 @@ class Searcher:
                 self._swap_lock.release()
         return self._version
 
-    def _open(self, name: str | None) -> IndexVersion:
-        if name is None:
-            return self.root.open_current()
+    def _open(self, name: str) -> IndexVersion:
+        """A version loaded completely (keyword index and language priors too) and checked, before anyone uses it."""
         version = IndexVersion(self.root.version_dir(name))
         version.check_model(self.settings.model, self.embedder.dimension)
-        version.passage_languages()
+        version.lexical  # noqa: B018 - load now, not in the first request after the swap
+        for lang in ANALYSED_LANGUAGES:
+            version.language_prior(lang, OTHER_LANGUAGE_FACTOR)
         return version
 
     def warm_up(self) -> None:
         """Load the index and the model now, so the first agent does not wait for them."""
         self.search("warm up", k=1)
 
-    def search(
-        self, query: str, k: int = 5, mode: str = "hybrid", lang: str | None = None, filters: dict | None = None
-    ) -> SearchResponse:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: dict | None = None) -> SearchResponse:
         """The `k` best articles for `query`, each as its best passage with up to two more behind it.
 
         `mode` picks dense, lexical or both fused. `filters` narrows to a language, category, product or
-        audience; the language filter (or `lang`) also decides how the question is analysed, else it is
-        detected from the question.
+        audience; the language filter also decides how the question is analysed, else it is detected.
         """
         text, k = validate_query(query, k, self.max_results)
         if mode not in MODES:
@@ -161,7 +159,7 @@ class Searcher:
         filters = validate_filters(filters)
         version = self.version
         allowed = version.allowed(filters)
-        query_lang = filters.get("lang") or lang or detect_language(text)
+        query_lang = filters.get("lang") or detect_language(text)
         wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
         weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
         lexical_hits: list[tuple[int, float]] = []
@@ -169,7 +167,7 @@ class Searcher:
         if mode in ("hybrid", "lexical"):
             terms = self._weighted_terms(text, query_lang, version.synonyms.expand(text))
             lexical_hits = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
-        if mode == "dense" or (mode == "hybrid" and needs(weights, "dense", len(lexical_hits), wanted)):
+        if mode == "dense" or (mode == "hybrid" and dense_needed(weights, len(lexical_hits), wanted)):
             dense_hits = version.search(self.embedder.embed_query(text), wanted, allowed)
         if mode == "dense":
             hits = dense_hits
@@ -181,7 +179,6 @@ class Searcher:
         results = _group(version, hits, k, side_scores)
         return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters)
 
-
     @staticmethod
     def _language_prior(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
         """Keyword scores of articles in another language than the question's, damped.
@@ -191,7 +188,7 @@ class Searcher:
         """
         if query_lang not in ANALYSED_LANGUAGES:
             return None
-        return np.where(version.passage_languages() == query_lang, 1.0, OTHER_LANGUAGE_FACTOR).astype(np.float32)
+        return version.language_prior(query_lang, OTHER_LANGUAGE_FACTOR)
 
     def _weighted_terms(
         self, text: str, query_lang: str | None, synonyms: list[str]

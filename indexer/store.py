@@ -98,12 +98,16 @@ class IndexRoot:
         """Directory of a built version."""
         return self.versions / name
 
-    def open_current(self) -> IndexVersion:
-        """The live version, ready to search; IndexNotFound before the first build."""
+    def live_version(self) -> str:
+        """Name of the live version; IndexNotFound before the first build."""
         name = self.current_version()
         if name is None:
             raise IndexNotFound(f"no index in {self.path}; build one with: kb index --index {self.path}")
-        return IndexVersion(self.version_dir(name))
+        return name
+
+    def open_current(self) -> IndexVersion:
+        """The live version, ready to search; IndexNotFound before the first build."""
+        return IndexVersion(self.version_dir(self.live_version()))
 
     @contextlib.contextmanager
     def build_lock(self, wait_seconds: float = 0.0) -> Iterator[None]:
@@ -247,12 +251,19 @@ class IndexVersion:
                 f"{FORMAT_VERSION}; rebuild it with: kb index"
             )
         self.index = faiss.read_index(str(self.path / "index.faiss"))
-        self.lexical = LexicalIndex.load(self.path / "lexical")
+        self._lexical: LexicalIndex | None = None
         self.synonyms = Synonyms(json.loads((self.path / "synonyms.json").read_text(encoding="utf-8")))
         self._local = threading.local()
         self._filter_cache: dict[tuple, np.ndarray] = {}
         self._facets: dict[str, list[str]] | None = None
-        self._passage_langs: np.ndarray | None = None
+        self._priors: dict[tuple[str, float], np.ndarray] = {}
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        """The keyword index, read on first use: a build that only reuses vectors never needs it."""
+        if self._lexical is None:
+            self._lexical = LexicalIndex.load(self.path / "lexical")
+        return self._lexical
 
     @property
     def name(self) -> str:
@@ -357,16 +368,18 @@ class IndexVersion:
             row = self.db.execute("SELECT * FROM articles WHERE path = ?", (article_id + ".md",)).fetchone()
         return row
 
-    def passage_languages(self) -> np.ndarray:
-        """The article language of every passage, indexed by passage id."""
-        if self._passage_langs is None:
-            langs = np.empty(self.index.ntotal, dtype=object)
-            for passage_id, lang in self.db.execute(
-                "SELECT p.id, a.lang FROM passages p JOIN articles a ON a.id = p.article_id"
-            ):
-                langs[passage_id] = lang
-            self._passage_langs = langs
-        return self._passage_langs
+    def language_prior(self, lang: str, other_factor: float) -> np.ndarray:
+        """Per passage id: 1 for passages in `lang`, `other_factor` for the rest; computed once per pair."""
+        key = (lang, other_factor)
+        prior = self._priors.get(key)
+        if prior is None:
+            prior = np.full(self.index.ntotal, other_factor, dtype=np.float32)
+            same = [row[0] for row in self.db.execute(
+                "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE a.lang = ?", (lang,)
+            )]
+            prior[np.asarray(same, dtype=np.int64)] = 1.0
+            self._priors[key] = prior
+        return prior
 
     def facets(self) -> dict[str, list[str]]:
         """The values each filter can take in this version, for the page's selectors."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ArticleError
-from .lexical import Analyzer
+from .lexical import ANALYZER, STEMMERS, Analyzer
 
 SYNONYMS_FILE = "_synonyms.yaml"
 MAX_GROUPS = 10_000
@@ -29,6 +29,11 @@ class Synonyms:
     """Groups of equivalent terms, matched on folded words."""
 
     groups: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self):
+        # Every member's stemmed form per language, computed once here instead of on every question.
+        self._forms = [[[_normalized(member, lang) for lang in STEMMERS] for member in group]
+                       for group in self.groups]
 
     @classmethod
     def load(cls, kb_dir: Path) -> Synonyms:
@@ -72,10 +77,9 @@ class Synonyms:
 
         Words match after stemming in either language, so `erased` finds the group of `erase`.
         """
-        forms = [_normalized(question, lang) for lang in _ANALYZER.stemmers]
+        forms = [_normalized(question, lang) for lang in STEMMERS]
         additions: list[str] = []
-        for group in self.groups:
-            members = [[_normalized(member, lang) for lang in _ANALYZER.stemmers] for member in group]
+        for group, members in zip(self.groups, self._forms, strict=True):
             mentioned = [any(_contains(form, m) for form, m in zip(forms, variants, strict=True))
                          for variants in members]
             if any(mentioned):
@@ -83,12 +87,9 @@ class Synonyms:
         return additions
 
 
-_ANALYZER = Analyzer()
-
-
 def _normalized(text: str, lang: str) -> str:
     """Folded, stemmed words without stopword removal (multi-word members keep their small words)."""
-    return " " + " ".join(_ANALYZER.stem(word, lang) for word in Analyzer.words(text)) + " "
+    return " " + " ".join(ANALYZER.stem(word, lang) for word in Analyzer.words(text)) + " "
 
 
 def _contains(text: str, member: str) -> bool:

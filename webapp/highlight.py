@@ -10,11 +10,10 @@ import re
 
 from markupsafe import Markup, escape
 
-from indexer.lexical import STOPWORDS, Analyzer, fold
+from indexer.lexical import ANALYZER, STEMMERS, STOPWORDS, Analyzer, fold
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_ANALYZER = Analyzer()
-LANGUAGES = ("nb", "en")
+LANGUAGES = tuple(STEMMERS)
 ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 # One- and two-letter words match too much to be worth marking.
 MIN_WORD_LENGTH = 3
@@ -25,7 +24,7 @@ def query_stems(query: str) -> set[str]:
     stems = set()
     for word in Analyzer.words(query):
         if len(word) >= MIN_WORD_LENGTH and word not in ALL_STOPWORDS:
-            stems.update(_ANALYZER.stem(word, lang) for lang in LANGUAGES)
+            stems.update(ANALYZER.stem(word, lang) for lang in LANGUAGES)
     return stems
 
 
@@ -40,7 +39,7 @@ def highlight(text: str, query: str) -> Markup:
         word = fold(match.group(0))
         if len(word) < MIN_WORD_LENGTH or word in ALL_STOPWORDS:
             continue
-        if not any(_ANALYZER.stem(word, lang) in stems for lang in LANGUAGES):
+        if not any(ANALYZER.stem(word, lang) in stems for lang in LANGUAGES):
             continue
         parts.append(str(escape(text[position:match.start()])))
         parts.append(f"<mark>{escape(match.group(0))}</mark>")
