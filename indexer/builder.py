@@ -111,10 +111,10 @@ def build_index(
     if not kb_dir.is_dir():
         raise KBError(f"KB folder {kb_dir} does not exist")
     root = IndexRoot(settings.index_dir)
-    embedder = embedder or settings.embedder()
     report = BuildReport()
 
     with root.build_lock(wait_seconds=lock_wait):
+        embedder = embedder or settings.embedder()
         root.remove_stale()
         files = list_article_files(kb_dir)
         synonyms = _load_synonyms(kb_dir, report)
@@ -225,7 +225,7 @@ def _reuse(version: IndexVersion, row: dict) -> _Prepared:
     vectors = version.index.reconstruct_batch(np.array([r["id"] for r in rows], dtype=np.int64)) if rows else None
     passages = [
         {"heading_path": json.loads(r["heading_path"]), "anchor": r["anchor"], "text": r["text"],
-         "token_count": r["token_count"]}
+         "token_count": r["token_count"], "terms": r["terms"].split()}
         for r in rows
     ]
     if vectors is None:
@@ -245,9 +245,12 @@ def _prepare(article: Article, embedder: Embedder, chunk_settings: ChunkSettings
         "metadata": json.dumps(article.metadata, ensure_ascii=False),
         "html": rendered.html, "content_hash": article.content_hash,
     }
+    # Title and tags are the same for every passage of an article: analyse them once.
+    article_terms = passage_terms(ANALYZER, article.lang, article.title, [], article.tags + article.products, "")
     passage_rows = [
         {"heading_path": p.heading_path, "anchor": p.anchor, "text": p.text, "token_count": p.token_count,
-         "embed_text": p.embed_text}
+         "embed_text": p.embed_text,
+         "terms": article_terms + passage_terms(ANALYZER, article.lang, "", p.heading_path[1:], [], p.text)}
         for p in passages
     ]
     return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status)
@@ -275,34 +278,9 @@ def _load_synonyms(kb_dir: Path, report: BuildReport) -> Synonyms:
         return Synonyms()
 
 
-# Keyword terms per article, kept between builds in one process (`kb watch`), so a rebuild after one
-# save analyses one article instead of all of them. Keyed by content hash and language.
-_TERMS_CACHE: dict[tuple[str, str], list[list[str]]] = {}
-TERMS_CACHE_ARTICLES = 100_000
-
-
 def _lexical_index(prepared: list[_Prepared]) -> LexicalIndex:
     """BM25 over every passage in the order they are stored; cheap enough to rebuild in full each time."""
-    analyzer = ANALYZER
-    documents = []
-    for item in prepared:
-        row = item.article_row
-        key = (row["content_hash"], row["lang"])
-        terms = _TERMS_CACHE.get(key)
-        if terms is None or len(terms) != len(item.passages):
-            tags = json.loads(row["tags"]) + json.loads(row["products"])
-            # Title and tags are the same for every passage of an article: analyse them once.
-            article_terms = passage_terms(analyzer, row["lang"], row["title"], [], tags, "")
-            terms = [
-                article_terms + passage_terms(
-                    analyzer, row["lang"], "", passage["heading_path"][1:], [], passage["text"])
-                for passage in item.passages
-            ]
-            if len(_TERMS_CACHE) >= TERMS_CACHE_ARTICLES:
-                _TERMS_CACHE.clear()
-            _TERMS_CACHE[key] = terms
-        documents.extend(terms)
-    return LexicalIndex.build(documents)
+    return LexicalIndex.build([passage["terms"] for item in prepared for passage in item.passages])
 
 
 def _manifest(settings, embedder, chunk_settings, prepared, report) -> dict:

@@ -21,8 +21,11 @@ class Settings:
     index_dir: Path = Path(".kb-index")
     model: str = DEFAULT_MODEL
     default_lang: str = "nb"
-    # "torch" runs the model through sentence-transformers; "onnx" through onnxruntime (see onnx_backend).
-    backend: str = "torch"
+    # "torch" runs the model through sentence-transformers; "onnx" through onnxruntime (see onnx_backend);
+    # "auto" picks onnx for the bundled model, whose export is known to match, and torch for any other.
+    backend: str = "auto"
+    # Where ONNX exports are kept; None means beside the index versions, in <index_dir>/onnx.
+    onnx_cache: Path | None = None
     # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/fusion.py).
     fusion_weights: str | None = None
 
@@ -37,13 +40,14 @@ class Settings:
             default_lang=env.get("KB_DEFAULT_LANG", cls.default_lang),
             backend=env.get("KB_BACKEND", cls.backend),
             fusion_weights=env.get("KB_FUSION_WEIGHTS") or None,
+            onnx_cache=Path(env["KB_ONNX_DIR"]) if env.get("KB_ONNX_DIR") else None,
         )
         return settings.with_overrides(**overrides)
 
     @property
     def onnx_dir(self) -> Path:
-        """Where ONNX exports of the model are kept: beside the index versions."""
-        return self.index_dir / "onnx"
+        """Where ONNX exports of the model are kept: KB_ONNX_DIR, else beside the index versions."""
+        return self.onnx_cache if self.onnx_cache is not None else self.index_dir / "onnx"
 
     def embedder(self):
         """The process-wide embedder these settings ask for."""
@@ -54,7 +58,7 @@ class Settings:
     def with_overrides(self, **overrides) -> Settings:
         """A copy with the given fields replaced, ignoring None values."""
         changes = {key: value for key, value in overrides.items() if value is not None}
-        for key in ("kb_dir", "index_dir"):
+        for key in ("kb_dir", "index_dir", "onnx_cache"):
             if key in changes:
                 changes[key] = Path(changes[key])
         return replace(self, **changes)

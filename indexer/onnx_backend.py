@@ -28,13 +28,11 @@ def export_dir(cache_dir: Path, model_name: str) -> Path:
 
 def export_onnx(model_name: str, target: Path) -> Path:
     """Export `model_name` (name or path) to `target`; needs torch and sentence-transformers, once."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-    from sentence_transformers import SentenceTransformer
 
-    from .embedding import resolve_model
+    from .embedding import load_sentence_transformer
 
-    model = SentenceTransformer(resolve_model(model_name), device="cpu")
+    model = load_sentence_transformer(model_name)
     encoder = model[0].auto_model.eval()
 
     class Pooled(torch.nn.Module):
@@ -53,7 +51,8 @@ def export_onnx(model_name: str, target: Path) -> Path:
             return torch.nn.functional.normalize(pooled, dim=1)
 
     target = Path(target)
-    partial = target.with_name(target.name + ".partial")
+    # A folder of this process's own: two workers exporting at once never write into the same files.
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
     partial.mkdir(parents=True, exist_ok=True)
     sample = model.tokenizer(["a sample", "another, longer sample sentence"], padding=True, return_tensors="pt")
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
@@ -75,10 +74,12 @@ def export_onnx(model_name: str, target: Path) -> Path:
         "format": EXPORT_FORMAT, "model": model_name, "dimension": int(getter()),
         "max_seq_length": int(model.max_seq_length),
     }, indent=2), encoding="utf-8")
-    if target.exists():
-        import shutil
+    import shutil
 
-        shutil.rmtree(target)
+    if (target / "export.json").exists():
+        shutil.rmtree(partial)  # another process finished the same export first
+        return target
+    shutil.rmtree(target, ignore_errors=True)
     os.replace(partial, target)
     return target
 

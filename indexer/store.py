@@ -35,7 +35,7 @@ from .synonyms import Synonyms
 FILTER_COLUMNS = {"lang": "a.lang", "category": "a.category", "audience": "a.audience"}
 MAX_CACHED_FILTERS = 256
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 KEEP_VERSIONS = 3
 
 SCHEMA = """
@@ -62,7 +62,8 @@ CREATE TABLE passages (
     heading_path TEXT NOT NULL,
     anchor TEXT NOT NULL,
     text TEXT NOT NULL,
-    token_count INTEGER NOT NULL
+    token_count INTEGER NOT NULL,
+    terms TEXT NOT NULL  -- analysed keyword terms, space-separated: a rebuild reuses them as it reuses vectors
 );
 CREATE INDEX passages_by_article ON passages(article_id, ordinal);
 """
@@ -185,12 +186,12 @@ class VersionWriter:
             [row[column] for column in ARTICLE_COLUMNS],
         )
         self.db.executemany(
-            "INSERT INTO passages (id, article_id, ordinal, heading_path, anchor, text, token_count)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO passages (id, article_id, ordinal, heading_path, anchor, text, token_count, terms)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     self._next_id + ordinal, row["id"], ordinal, json.dumps(p["heading_path"], ensure_ascii=False),
-                    p["anchor"], p["text"], p["token_count"],
+                    p["anchor"], p["text"], p["token_count"], " ".join(p["terms"]),
                 )
                 for ordinal, p in enumerate(passages)
             ],

@@ -20,6 +20,14 @@ MINI_KB = Path(__file__).resolve().parent / "data" / "mini-kb"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache(tmp_path_factory) -> Path:
+    """One ONNX export per run, shared by every app, CLI call and server the tests start (KB_ONNX_DIR)."""
+    folder = tmp_path_factory.mktemp("onnx")
+    os.environ["KB_ONNX_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""

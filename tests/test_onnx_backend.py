@@ -24,8 +24,8 @@ TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def onnx_embedder(tmp_path_factory, embedder):
-    return get_embedder(embedder.name, "onnx", tmp_path_factory.mktemp("onnx"))
+def onnx_embedder(onnx_cache, embedder):
+    return get_embedder(embedder.name, "onnx", onnx_cache)
 
 
 def test_export_records_the_model(onnx_embedder):
@@ -81,5 +81,20 @@ def test_serving_with_onnx_never_imports_torch(tmp_path, onnx_embedder, mini_set
 def test_unknown_backend_is_refused():
     from indexer.errors import KBError
 
-    with pytest.raises(KBError, match="backend must be one of torch, onnx, not 'gpu'"):
+    with pytest.raises(KBError, match="backend must be one of auto, torch, onnx, not 'gpu'"):
         get_embedder("all-MiniLM-L6-v2", "gpu")
+
+
+def test_auto_backend_is_onnx_for_the_bundled_model_and_torch_for_others():
+    from indexer.embedding import resolve_backend
+
+    assert resolve_backend("all-MiniLM-L6-v2", "auto") == "onnx"
+    assert resolve_backend("/models/multilingual-e5-small", "auto") == "torch"
+    assert resolve_backend("all-MiniLM-L6-v2", "torch") == "torch"
+
+
+def test_onnx_cache_comes_from_the_environment(tmp_path):
+    from indexer.config import Settings
+
+    assert Settings.from_env({"KB_INDEX_DIR": str(tmp_path)}).onnx_dir == tmp_path / "onnx"
+    assert Settings.from_env({"KB_ONNX_DIR": "/srv/onnx"}).onnx_dir.as_posix() == "/srv/onnx"

@@ -1,0 +1,247 @@
+"""Reply templates that editors write inside articles, their placeholders, and how a template is filled.
+
+The convention (documented for editors in kb/README.md): a section headed `Svar til kunde` (bokmål) or
+`Reply to customer` (English) holds the reply an agent may send as it is. Subsections headed `Telefon` /
+`Phone`, `Chat` and `E-post` / `Email` give a variant per channel; text directly under the section
+serves every channel that has no variant of its own. Placeholders are lower-case names in braces,
+`{kundenavn}`, declared with an optional fallback in `kb/_placeholders.yaml` or in the article's front
+matter under `placeholders:`. These sections are replies, not knowledge: they are not search passages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import ArticleError, QueryError
+
+CHANNELS = ("chat", "email", "phone")
+# A template written for no channel in particular; it serves each channel without a variant of its own.
+ANY_CHANNEL = "any"
+REPLY_HEADINGS = {
+    "svar til kunde": "nb", "svar til kunden": "nb", "svar til kunder": "nb",
+    "reply to customer": "en", "reply to the customer": "en", "reply to customers": "en",
+}
+CHANNEL_HEADINGS = {
+    "telefon": "phone", "phone": "phone", "chat": "chat",
+    "e-post": "email", "epost": "email", "email": "email", "e-mail": "email",
+}
+PLACEHOLDERS_FILE = "_placeholders.yaml"
+PLACEHOLDER = re.compile(r"\{([a-zæøå][a-zæøå0-9_]{0,39})\}")
+MAX_VALUE_CHARS = 200
+MAX_DECLARATIONS = 1000
+
+# The placeholders that suggested replies use in their greeting and sign-off; the KB may override them.
+BUILTIN_PLACEHOLDERS: dict[str, str | None] = {
+    "kundenavn": "", "customer_name": "",
+    "agentnavn": "Kundeservice", "agent_name": "Customer Service",
+}
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_STRONG = re.compile(r"(\*\*|__)(\S(?:.*?\S)?)\1")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])")
+_CODE = re.compile(r"`([^`]+)`")
+_BULLET = re.compile(r"^(\s*)[*+][ \t]+", re.MULTILINE)
+# Marks where an empty fallback went, so only the space around it is tidied, never the editor's own text.
+_EMPTY = "\x00"
+_EMPTY_BEFORE_PUNCTUATION = re.compile(r"[ \t]*\x00[ \t]*([,.!?;:])")
+_EMPTY_BETWEEN_SPACES = re.compile(r"[ \t]+\x00[ \t]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class Template:
+    """One reply as the editor wrote it: language, channel, plain text with placeholders, source line."""
+
+    lang: str
+    channel: str
+    text: str
+    line: int
+
+    @property
+    def placeholders(self) -> list[str]:
+        """Placeholder names in order of first use."""
+        return list(dict.fromkeys(PLACEHOLDER.findall(self.text)))
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A template with values put in; `missing` names placeholders that have neither value nor fallback."""
+
+    text: str
+    missing: list[str]
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing in braces is left for the agent to fill."""
+        return not self.missing
+
+
+def reply_heading_lang(heading: str) -> str | None:
+    """The language of a reply section's heading, or None for any other heading."""
+    return REPLY_HEADINGS.get(_normal_heading(heading))
+
+
+def parse_templates(body: str, body_line: int = 1) -> tuple[list[Template], list[tuple[int, str]]]:
+    """The templates in an article body, and (line, message) warnings for what could not be read."""
+    templates: list[Template] = []
+    warnings: list[tuple[int, str]] = []
+    parts: dict[tuple[str, str], tuple[int, list[str]]] = {}
+    reply_level, lang, channel = 0, "", ANY_CHANNEL
+    fence = ""
+    for offset, line in enumerate(body.split("\n")):
+        number = body_line + offset
+        fence_match = _FENCE.match(line)
+        if fence_match and (not fence or fence_match.group(1).startswith(fence)):
+            fence = "" if fence else fence_match.group(1)[:3]
+        heading = None if fence or fence_match else _HEADING.match(line)
+        if heading:
+            level, text = len(heading.group(1)), heading.group(2)
+            if reply_level and level <= reply_level:
+                reply_level = 0
+            if not reply_level:
+                found = reply_heading_lang(text)
+                if found:
+                    reply_level, lang, channel = level, found, ANY_CHANNEL
+                continue
+            channel = CHANNEL_HEADINGS.get(_normal_heading(text), "")
+            if not channel:
+                warnings.append((number, f"reply section has an unknown channel heading {text.strip()!r}; "
+                                         "use Telefon/Phone, Chat or E-post/Email"))
+            continue
+        if reply_level and channel:
+            parts.setdefault((lang, channel), (number, []))[1].append(line)
+    for (lang, channel), (line, lines) in parts.items():
+        text = plain_text("\n".join(lines))
+        if text:
+            templates.append(Template(lang=lang, channel=channel, text=text, line=line))
+    return templates, warnings
+
+
+def plain_text(markdown_text: str) -> str:
+    """What an agent pastes: Markdown emphasis, code marks and link targets removed, bullets as '-'."""
+    text = _LINK.sub(r"\1", markdown_text)
+    text = _STRONG.sub(r"\2", text)
+    text = _EMPHASIS.sub(r"\1", text)
+    text = _CODE.sub(r"\1", text)
+    text = _BULLET.sub(r"\1- ", text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    cleaned: list[str] = []
+    for line in lines:
+        if not line and (not cleaned or not cleaned[-1]):
+            continue
+        cleaned.append(line)
+    return "\n".join(cleaned).strip()
+
+
+def declarations(raw, where: str) -> dict[str, str | None]:
+    """Placeholder names with their fallback (None: the agent must fill it) from YAML data.
+
+    Accepts a mapping `{name: fallback}` (an empty value or `~` means no fallback) or a list of names.
+    """
+    if raw is None:
+        return {}
+    if isinstance(raw, list):
+        raw = {item: None for item in raw}
+    if not isinstance(raw, dict):
+        raise ArticleError(where, "placeholders must be a mapping of name to fallback text, or a list of names")
+    if len(raw) > MAX_DECLARATIONS:
+        raise ArticleError(where, f"more than {MAX_DECLARATIONS} placeholders declared")
+    declared: dict[str, str | None] = {}
+    for name, fallback in raw.items():
+        name = str(name).strip().strip("{}")
+        if not PLACEHOLDER.fullmatch("{" + name + "}"):
+            raise ArticleError(where, f"placeholder name {name!r} must be lower-case letters, digits and '_'")
+        if fallback is not None and not isinstance(fallback, str | int | float):
+            raise ArticleError(where, f"the fallback of placeholder {name!r} must be text")
+        declared[name] = None if fallback is None else _clean_value(str(fallback))
+    return declared
+
+
+def load_kb_declarations(kb_dir: Path) -> dict[str, str | None]:
+    """The KB-wide placeholders in `_placeholders.yaml`, or none; ArticleError names a broken file."""
+    path = Path(kb_dir) / PLACEHOLDERS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ArticleError(PLACEHOLDERS_FILE, "not valid UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ArticleError(PLACEHOLDERS_FILE, f"invalid YAML: {getattr(exc, 'problem', exc)}",
+                           line=mark.line + 1 if mark else None) from None
+    return declarations(data, PLACEHOLDERS_FILE)
+
+
+def declared_for(kb_declared: dict[str, str | None], article_metadata: dict) -> dict[str, str | None]:
+    """What one article may use: built-in, then KB-wide, then the article's own declarations."""
+    try:
+        own = declarations(article_metadata.get("placeholders"), "front matter")
+    except ArticleError:
+        own = {}
+    return {**BUILTIN_PLACEHOLDERS, **kb_declared, **own}
+
+
+def undeclared(template: Template, declared: dict[str, str | None]) -> list[str]:
+    """Placeholders a template uses that nobody declared."""
+    return [name for name in template.placeholders if name not in declared]
+
+
+def placeholder_fields(text: str, declared: dict[str, str | None]) -> list[dict]:
+    """The fields an agent sees for a reply: name and fallback (None when the field must be filled)."""
+    return [{"name": name, "fallback": declared.get(name)} for name in dict.fromkeys(PLACEHOLDER.findall(text))]
+
+
+def validate_values(values) -> dict[str, str]:
+    """Placeholder values from a client: a mapping of short texts, or QueryError saying what is wrong."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict) or len(values) > MAX_DECLARATIONS:
+        raise QueryError("values must be an object of placeholder names and texts")
+    cleaned = {}
+    for name, value in values.items():
+        if not isinstance(name, str) or not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise QueryError("values must be an object of placeholder names and texts")
+        if len(str(value)) > MAX_VALUE_CHARS:
+            raise QueryError(f"the value of {{{name}}} is longer than {MAX_VALUE_CHARS} characters")
+        cleaned[name] = _clean_value(str(value))
+    return cleaned
+
+
+def fill(text: str, values: dict[str, str], declared: dict[str, str | None]) -> Filled:
+    """Put values into a template: a value typed, else the declared fallback, else the name is missing.
+
+    The text is never half-filled silently: every placeholder left without value or fallback is named
+    in `missing`, and the caller must not offer such a text for copying. A fallback that is empty
+    leaves no stray space before punctuation ("Hei {kundenavn}," becomes "Hei,").
+    """
+    missing: list[str] = []
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        value = values.get(name, "").strip() or declared.get(name)
+        if value is None:
+            if name not in missing:
+                missing.append(name)
+            return match.group(0)
+        return value or _EMPTY
+
+    filled = PLACEHOLDER.sub(replace, text)
+    filled = _EMPTY_BEFORE_PUNCTUATION.sub(r"\1", filled)
+    filled = _EMPTY_BETWEEN_SPACES.sub(" ", filled).replace(_EMPTY, "")
+    return Filled(text=filled, missing=missing)
+
+
+def _clean_value(value: str) -> str:
+    """One line of text: control characters and line breaks become spaces."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+def _normal_heading(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[*_`:]", "", text)).strip().lower()
