@@ -22,13 +22,14 @@ from .errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBE
 from .kbfiles import list_article_files
 from .lexical import ANALYZER, LexicalIndex, passage_terms
 from .markup import render_article
+from .replies import declared_for, load_kb_declarations, parse_templates, undeclared
 from .store import IndexRoot, IndexVersion
 from .synonyms import Synonyms
 
 Progress = Callable[[str], None]
 
 # Raised whenever parsing, rendering or chunking changes what an article's passages are.
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 
 
 @dataclass
@@ -88,6 +89,7 @@ class _Prepared:
     passages: list[dict]
     vectors: np.ndarray | None
     status: str
+    replies: list[dict] = field(default_factory=list)
 
 
 def build_index(
@@ -118,6 +120,7 @@ def build_index(
         root.remove_stale()
         files = list_article_files(kb_dir)
         synonyms = _load_synonyms(kb_dir, report)
+        kb_placeholders = _load_placeholders(kb_dir, report)
         chunk_settings = ChunkSettings.for_model(embedder.max_seq_length)
         previous = _reusable_version(root, settings, chunk_settings, log)
         previous_rows = _previous_articles(previous)
@@ -135,6 +138,7 @@ def build_index(
                     article = read_article(path, kb_dir, settings.default_lang)
                     report.warnings.extend(f"{relpath}: {warning}" for warning in article.warnings)
                     item = _prepare(article, embedder, chunk_settings, "changed" if old else "added")
+                    report.warnings.extend(_reply_warnings(article, kb_placeholders))
                 article_id = item.article_row["id"]
                 if article_id in seen_ids:
                     raise ArticleError(relpath, f"duplicate id {article_id!r}, already used by {seen_ids[article_id]}")
@@ -147,6 +151,8 @@ def build_index(
 
         for problem in report.problems:
             log(f"skipped {problem}")
+        for warning in report.warnings:
+            log(f"warning: {warning}")
         if strict and report.problems:
             raise BuildFailed(f"{len(report.problems)} article(s) have problems; nothing was indexed (--strict)")
         if not prepared:
@@ -164,13 +170,13 @@ def build_index(
             raise BuildFailed(_write_failure(root, exc)) from exc
         try:
             for item in prepared:
-                writer.add_article(item.article_row, item.passages, item.vectors)
+                writer.add_article(item.article_row, item.passages, item.vectors, item.replies)
             report.articles = len(prepared)
             report.passages = sum(len(item.passages) for item in prepared)
             report.version = writer.name
             report.seconds = time.perf_counter() - started
             manifest = _manifest(settings, embedder, chunk_settings, prepared, report)
-            writer.commit(manifest, embedder.dimension, _lexical_index(prepared), synonyms.as_list())
+            writer.commit(manifest, embedder.dimension, _lexical_index(prepared), synonyms.as_list(), kb_placeholders)
         except OSError as exc:
             writer.abort()
             raise BuildFailed(_write_failure(root, exc)) from exc
@@ -230,7 +236,8 @@ def _reuse(version: IndexVersion, row: dict) -> _Prepared:
     ]
     if vectors is None:
         vectors = np.zeros((0, version.dimension), dtype=np.float32)
-    return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged")
+    replies = [dict(reply) for reply in version.replies(row["id"])]
+    return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged", replies=replies)
 
 
 def _prepare(article: Article, embedder: Embedder, chunk_settings: ChunkSettings, status: str) -> _Prepared:
@@ -253,7 +260,19 @@ def _prepare(article: Article, embedder: Embedder, chunk_settings: ChunkSettings
          "terms": article_terms + passage_terms(ANALYZER, article.lang, "", p.heading_path[1:], [], p.text)}
         for p in passages
     ]
-    return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status)
+    templates, _ = parse_templates(article.body, article.body_line)
+    replies = [{"lang": t.lang, "channel": t.channel, "text": t.text, "line": t.line} for t in templates]
+    return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status, replies=replies)
+
+
+def _reply_warnings(article: Article, kb_placeholders: dict) -> list[str]:
+    """What an editor should fix in an article's reply templates; the rest of the article is indexed."""
+    templates, problems = parse_templates(article.body, article.body_line)
+    declared = declared_for(kb_placeholders, article.metadata)
+    for template in templates:
+        problems.extend((template.line, f"reply template uses undeclared placeholder {{{name}}}")
+                        for name in undeclared(template, declared))
+    return [f"{article.path}:{line}: {message}" for line, message in problems]
 
 
 def _embed_pending(prepared: list[_Prepared], embedder: Embedder, progress: bool, report: BuildReport) -> None:
@@ -267,6 +286,15 @@ def _embed_pending(prepared: list[_Prepared], embedder: Embedder, progress: bool
         count = len(item.passages)
         item.vectors = vectors[offset: offset + count] if count else np.zeros((0, embedder.dimension), np.float32)
         offset += count
+
+
+def _load_placeholders(kb_dir: Path, report: BuildReport) -> dict:
+    """The KB's placeholder declarations; a broken file is reported and replies fall back to the built-ins."""
+    try:
+        return load_kb_declarations(kb_dir)
+    except ArticleError as exc:
+        report.problems.append(Problem(exc.path, exc.message, exc.line))
+        return {}
 
 
 def _load_synonyms(kb_dir: Path, report: BuildReport) -> Synonyms:

@@ -16,6 +16,7 @@ from .articles import AUDIENCES, LANGUAGES, LOCALE_KEYS, Article, parse_article
 from .errors import ArticleError
 from .kbfiles import list_article_files
 from .markup import ARTICLE_ROUTE, render_article
+from .replies import PLACEHOLDERS_FILE, declarations, declared_for, load_kb_declarations, parse_templates, undeclared
 from .synonyms import Synonyms
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -66,6 +67,11 @@ def check_kb(kb_dir: Path, default_lang: str = "nb", today: dt.date | None = Non
     today = today or dt.date.today()
     findings: list[Finding] = []
     parsed: dict[str, _Parsed] = {}
+    try:
+        kb_placeholders = load_kb_declarations(kb_dir)
+    except ArticleError as exc:
+        findings.append(Finding(exc.path, exc.line, ERROR, exc.message))
+        kb_placeholders = {}
     for path in list_article_files(kb_dir):
         relpath = path.relative_to(kb_dir).as_posix()
         data = path.read_bytes()
@@ -79,6 +85,7 @@ def check_kb(kb_dir: Path, default_lang: str = "nb", today: dt.date | None = Non
         passages = [" ".join(block.text for block in section.blocks) for section in rendered.sections]
         parsed[relpath] = _Parsed(article, text, rendered.html, set(_ID_ATTR.findall(rendered.html)), passages)
         findings.extend(_schema(article, text, today))
+        findings.extend(_replies(article, text, kb_placeholders))
     try:
         Synonyms.load(kb_dir)
     except ArticleError as exc:
@@ -133,6 +140,29 @@ def _schema(article: Article, text: str, today: dt.date) -> list[Finding]:
             add(key, INFO, f"review due {value}, within {REVIEW_SOON_DAYS} days")
         elif key == "updated" and date > today:
             add(key, WARNING, f"updated {value} lies in the future")
+    return found
+
+
+def _replies(article: Article, text: str, kb_placeholders: dict) -> list[Finding]:
+    """Reply templates: channel headings, placeholder declarations, and replies where none may be sent."""
+    templates, problems = parse_templates(article.body, article.body_line)
+    found = [Finding(article.path, line, WARNING, message) for line, message in problems]
+    try:
+        declarations(article.metadata.get("placeholders"), article.path)
+    except ArticleError as exc:
+        found.append(Finding(article.path, _line_of(text, r"^placeholders\s*:", 1), ERROR, exc.message))
+    declared = declared_for(kb_placeholders, article.metadata)
+    lines = text.split("\n")
+    for template in templates:
+        for name in undeclared(template, declared):
+            line = next((number for number in range(template.line, len(lines) + 1)
+                         if "{" + name + "}" in lines[number - 1]), template.line)
+            found.append(Finding(article.path, line, ERROR,
+                                 f"reply template uses undeclared placeholder {{{name}}}; declare it under "
+                                 f"'placeholders:' in the front matter or in {PLACEHOLDERS_FILE}"))
+    if templates and article.audience == "internal":
+        found.append(Finding(article.path, templates[0].line, WARNING,
+                             "internal article has a reply template; it is never offered for customers"))
     return found
 
 

@@ -36,3 +36,20 @@ class QueryError(KBError):
 
 class BuildFailed(KBError):
     """A build that stopped before switching in a new index (strict mode, no articles, ...)."""
+
+
+class NotFound(KBError):
+    """Something a request names is not in the live index."""
+
+
+class ReplyRefused(KBError):
+    """A reply that must not go to a customer: the article is internal."""
+
+
+class IncompleteReply(KBError):
+    """A reply with placeholders that have neither a value nor a fallback."""
+
+    def __init__(self, missing: list[str]):
+        self.missing = missing
+        names = ", ".join("{" + name + "}" for name in missing)
+        super().__init__(f"fill in {names} before sending this reply")

@@ -8,6 +8,7 @@ Snowball stemmer per language. Title, headings and tags count more by repetition
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -154,6 +155,15 @@ class LexicalIndex:
         model = bm25s.BM25.load(str(directory), mmap=False, allow_pickle=False)
         size = int((Path(directory) / "size.txt").read_text(encoding="utf-8"))
         return cls(model, size)
+
+    def idf(self, term: str) -> float:
+        """How rare a term is across passages, as BM25 weighs it; 0 for a term no passage holds."""
+        index = self.vocabulary.get(term)
+        if index is None:
+            return 0.0
+        indptr = self.model.scores["indptr"]
+        frequency = int(indptr[index + 1] - indptr[index])
+        return math.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
 
     def search(
         self,

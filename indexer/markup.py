@@ -14,6 +14,8 @@ import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from .replies import reply_heading_lang
+
 # Where the web app serves articles; relative `.md` links inside the KB are rewritten to point there.
 ARTICLE_ROUTE = "/articles/"
 
@@ -174,12 +176,19 @@ class _TreeCollector(Treeprocessor):
         self.md = md
         sections: list[Section] = [Section(heading_path=[title], anchor="")]
         stack: list[tuple[int, str]] = []
+        # Level of the reply section being skipped: replies are sent to customers, not searched (see replies).
+        reply_level = 0
         if self.root is None:
             return []
         for element in self.root:
             if element.tag in HEADINGS:
                 level = HEADINGS[element.tag]
                 text = self._text(element)
+                if reply_level and level > reply_level:
+                    continue
+                reply_level = level if reply_heading_lang(text) else 0
+                if reply_level:
+                    continue
                 if level == 1 and (text == title or not stack and len(sections) == 1 and not sections[0].blocks):
                     sections[0].anchor = sections[0].anchor or element.get("id", "")
                     stack = []
@@ -188,6 +197,8 @@ class _TreeCollector(Treeprocessor):
                     stack.pop()
                 stack.append((level, text))
                 sections.append(Section([title] + [t for _, t in stack], element.get("id", "")))
+                continue
+            if reply_level:
                 continue
             block = self._block(element)
             if block is not None and (block.text or block.items):

@@ -114,7 +114,7 @@ def parse_templates(body: str, body_line: int = 1) -> tuple[list[Template], list
                 warnings.append((number, f"reply section has an unknown channel heading {text.strip()!r}; "
                                          "use Telefon/Phone, Chat or E-post/Email"))
             continue
-        if reply_level and channel:
+        if reply_level and channel and (line.strip() or (lang, channel) in parts):
             parts.setdefault((lang, channel), (number, []))[1].append(line)
     for (lang, channel), (line, lines) in parts.items():
         text = plain_text("\n".join(lines))

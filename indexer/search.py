@@ -17,7 +17,9 @@ from .errors import KBError, QueryError
 from .fusion import dense_needed, fuse, parse_weights, weights_for
 from .language import detect_language
 from .lexical import ANALYZER
+from .replies import CHANNELS
 from .store import IndexRoot, IndexVersion
+from .suggest import ReplySuggester
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +100,7 @@ class Searcher:
         self.analyzer = ANALYZER
         self.weight_overrides = parse_weights(settings.fusion_weights) if settings.fusion_weights else None
         self.max_results = MAX_RESULTS
+        self.suggester = ReplySuggester(self.embedder)
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()
@@ -147,11 +150,15 @@ class Searcher:
         """Load the index and the model now, so the first agent does not wait for them."""
         self.search("warm up", k=1)
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", filters: dict | None = None) -> SearchResponse:
+    def search(
+        self, query: str, k: int = 5, mode: str = "hybrid", filters: dict | None = None,
+        replies: tuple[str, ...] = (),
+    ) -> SearchResponse:
         """The `k` best articles for `query`, each as its best passage with up to two more behind it.
 
         `mode` picks dense, lexical or both fused. `filters` narrows to a language, category, product or
         audience; the language filter also decides how the question is analysed, else it is detected.
+        `replies` names the channels to suggest customer replies for (see suggest); none by default.
         """
         text, k = validate_query(query, k, self.max_results)
         if mode not in MODES:
@@ -164,11 +171,13 @@ class Searcher:
         weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
         lexical_hits: list[tuple[int, float]] = []
         dense_hits: list[tuple[int, float]] = []
+        query_vector = None
         if mode in ("hybrid", "lexical"):
             terms = self._weighted_terms(text, query_lang, version.synonyms.expand(text))
             lexical_hits = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
         if mode == "dense" or (mode == "hybrid" and dense_needed(weights, len(lexical_hits), wanted)):
-            dense_hits = version.search(self.embedder.embed_query(text), wanted, allowed)
+            query_vector = self.embedder.embed_query(text)
+            dense_hits = version.search(query_vector, wanted, allowed)
         if mode == "dense":
             hits = dense_hits
         elif mode == "lexical":
@@ -177,6 +186,8 @@ class Searcher:
             hits = fuse(dense_hits, lexical_hits, weights)
         side_scores = {"dense": dict(dense_hits), "lexical": dict(lexical_hits)}
         results = _group(version, hits, k, side_scores)
+        if replies:
+            self.suggester.attach(version, results, text, query_lang, _channels(replies), query_vector)
         return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters)
 
     @staticmethod
@@ -212,6 +223,13 @@ class Searcher:
         return weighted
 
 
+def _channels(channels) -> tuple[str, ...]:
+    unknown = [channel for channel in channels if channel not in CHANNELS]
+    if unknown:
+        raise QueryError(f"channel must be one of {', '.join(CHANNELS)}, not {unknown[0]!r}")
+    return tuple(dict.fromkeys(channels))
+
+
 def _group(version: IndexVersion, hits: list[tuple[int, float]], k: int, side_scores: dict) -> list[dict]:
     """The first `k` articles in `hits` order, each with its best passage and up to two more."""
     rows = version.passages([passage_id for passage_id, _ in hits])
@@ -240,6 +258,7 @@ def _rounded(value: float | None) -> float | None:
 def _passage_fields(row, score: float) -> dict:
     heading_path = json.loads(row["heading_path"])
     return {
+        "passage_id": int(row["id"]),
         "score": round(float(score), 4),
         "article_id": row["article_id"],
         "title": row["title"],

@@ -66,6 +66,14 @@ CREATE TABLE passages (
     terms TEXT NOT NULL  -- analysed keyword terms, space-separated: a rebuild reuses them as it reuses vectors
 );
 CREATE INDEX passages_by_article ON passages(article_id, ordinal);
+CREATE TABLE replies (
+    article_id TEXT NOT NULL REFERENCES articles(id),
+    lang TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    text TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    PRIMARY KEY (article_id, lang, channel)
+);
 """
 
 ARTICLE_COLUMNS = (
@@ -177,8 +185,8 @@ class VersionWriter:
         self._vectors: list[np.ndarray] = []
         self._next_id = 0
 
-    def add_article(self, row: dict, passages: list[dict], vectors: np.ndarray) -> None:
-        """Store one article, its passages and their vectors (row i of `vectors` is passage i)."""
+    def add_article(self, row: dict, passages: list[dict], vectors: np.ndarray, replies: list[dict] = ()) -> None:
+        """Store one article, its passages and their vectors (row i of `vectors` is passage i), and its replies."""
         if len(passages) != len(vectors):
             raise KBError(f"{row['path']}: {len(passages)} passages but {len(vectors)} vectors")
         self.db.execute(
@@ -196,11 +204,18 @@ class VersionWriter:
                 for ordinal, p in enumerate(passages)
             ],
         )
+        self.db.executemany(
+            "INSERT INTO replies (article_id, lang, channel, text, line) VALUES (?, ?, ?, ?, ?)",
+            [(row["id"], reply["lang"], reply["channel"], reply["text"], reply["line"]) for reply in replies],
+        )
         self._next_id += len(passages)
         if len(vectors):
             self._vectors.append(np.asarray(vectors, dtype=np.float32))
 
-    def commit(self, manifest: dict, dimension: int, lexical: LexicalIndex, synonyms: list | None = None) -> Path:
+    def commit(
+        self, manifest: dict, dimension: int, lexical: LexicalIndex, synonyms: list | None = None,
+        placeholders: dict | None = None,
+    ) -> Path:
         """Write the FAISS index, the lexical index and the manifest, flush them, and move the version into place."""
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
         if lexical.size != len(vectors):
@@ -212,6 +227,9 @@ class VersionWriter:
         (self.partial / "lexical").mkdir()
         lexical.save(self.partial / "lexical")
         (self.partial / "synonyms.json").write_text(json.dumps(synonyms or [], ensure_ascii=False), encoding="utf-8")
+        (self.partial / "placeholders.json").write_text(
+            json.dumps(placeholders or {}, ensure_ascii=False), encoding="utf-8"
+        )
         self.db.commit()
         self.db.close()
         manifest = dict(manifest, format=FORMAT_VERSION, version=self.name)
@@ -254,6 +272,8 @@ class IndexVersion:
         self.index = faiss.read_index(str(self.path / "index.faiss"))
         self._lexical: LexicalIndex | None = None
         self.synonyms = Synonyms(json.loads((self.path / "synonyms.json").read_text(encoding="utf-8")))
+        # KB-wide placeholder declarations (_placeholders.yaml) as they were when this version was built.
+        self.placeholders = json.loads((self.path / "placeholders.json").read_text(encoding="utf-8"))
         self._local = threading.local()
         self._filter_cache: dict[tuple, np.ndarray] = {}
         self._facets: dict[str, list[str]] | None = None
@@ -404,6 +424,12 @@ class IndexVersion:
         """One article's passages in order."""
         return self.db.execute(
             "SELECT * FROM passages WHERE article_id = ? ORDER BY ordinal", (article_id,)
+        ).fetchall()
+
+    def replies(self, article_id: str) -> list[sqlite3.Row]:
+        """One article's reply templates."""
+        return self.db.execute(
+            "SELECT * FROM replies WHERE article_id = ? ORDER BY lang, channel", (article_id,)
         ).fetchall()
 
     def close(self) -> None:

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -70,3 +76,48 @@ def app(sample_index):
 def client(app):
     """Flask's test client for the app."""
     return app.test_client()
+
+
+STARTUP_SECONDS = 120
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    """Status and body of a GET on loopback."""
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback only
+        return response.status, response.read()
+
+
+@pytest.fixture(scope="session")
+def live_server(sample_index):
+    """A real `kb serve` (gunicorn, one worker) over the sample index on a free loopback port."""
+    port = free_port()
+    kb = Path(sys.executable).with_name("kb")
+    process = subprocess.Popen(
+        [str(kb), "serve", "--index", str(sample_index.index_dir), "--port", str(port), "--workers", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while True:
+        try:
+            get(base + "/api/health")
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.stdout.read().decode(errors="replace")
+                pytest.fail(f"kb serve did not come up:\n{output}")
+            time.sleep(0.5)
+    yield base
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from indexer.errors import QueryError
+from indexer.replies import CHANNELS
 from indexer.search import FILTERS
+from indexer.suggest import render_reply
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -31,13 +33,37 @@ def filter_args() -> dict:
     return {name: request.args.get(name) for name in FILTERS if request.args.get(name)}
 
 
+def reply_channels() -> tuple[str, ...]:
+    """The channels to suggest replies in: `channel` (repeatable or comma-separated), all by default;
+    `replies=0` asks for none."""
+    if request.args.get("replies", "1") in ("0", "false", "no"):
+        return ()
+    named = [part.strip() for value in request.args.getlist("channel") for part in value.split(",") if part.strip()]
+    return tuple(named[:len(CHANNELS)]) or CHANNELS
+
+
 @bp.get("/search")
 def search():
-    """Ranked passages for `q`, at most `k` articles, optionally filtered and in one retrieval mode."""
+    """Ranked passages for `q`, at most `k` articles, optionally filtered and in one retrieval mode,
+    each with suggested customer replies."""
     response = searcher().search(
-        request.args.get("q", ""), int_arg("k", 5), mode=request.args.get("mode", "hybrid"), filters=filter_args()
+        request.args.get("q", ""), int_arg("k", 5), mode=request.args.get("mode", "hybrid"), filters=filter_args(),
+        replies=reply_channels(),
     )
     return jsonify(response.as_dict())
+
+
+@bp.post("/reply")
+def reply():
+    """One article's reply template for a channel, with the agent's values filled in (JSON body)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise QueryError("send a JSON object: {article, channel, lang, values}")
+    lang = body.get("lang")
+    if lang is not None and not isinstance(lang, str):
+        raise QueryError("lang must be text")
+    return jsonify(render_reply(searcher().version, body.get("article"), body.get("channel", "chat"),
+                                lang or None, body.get("values")))
 
 
 @bp.get("/health")

@@ -5,16 +5,27 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.errors import IndexMismatch, IndexNotFound, KBError, QueryError
+from indexer.errors import (
+    IncompleteReply,
+    IndexMismatch,
+    IndexNotFound,
+    KBError,
+    NotFound,
+    QueryError,
+    ReplyRefused,
+)
 
 # Domain errors and the HTTP status each becomes.
-STATUS_FOR = {QueryError: 400, IndexNotFound: 503, IndexMismatch: 503}
+STATUS_FOR = {
+    QueryError: 400, NotFound: 404, ReplyRefused: 403, IncompleteReply: 422, IndexNotFound: 503,
+    IndexMismatch: 503,
+}
 
 
-def error_response(message: str, status: int):
+def error_response(message: str, status: int, **details):
     """The JSON envelope or the HTML page, depending on where the request went."""
     if request.path.startswith("/api/"):
-        response = jsonify({"ok": False, "error": message, "status": status})
+        response = jsonify({"ok": False, "error": message, "status": status, **details})
         response.status_code = status
         return response
     return render_template("error.html", message=message, status=status), status
@@ -30,7 +41,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(KBError)
     def domain_error(exc: KBError):
         status = next((code for kind, code in STATUS_FOR.items() if isinstance(exc, kind)), 500)
-        return error_response(str(exc), status)
+        details = {"missing": exc.missing} if isinstance(exc, IncompleteReply) else {}
+        return error_response(str(exc), status, **details)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup
 
 from indexer.errors import QueryError
+from indexer.replies import CHANNELS, PLACEHOLDER
 from indexer.search import FILTERS
 
 from .highlight import highlight
@@ -16,6 +17,7 @@ bp = Blueprint("pages", __name__)
 
 # Articles shown on the page per question: a screen's worth for an agent mid-call.
 PAGE_RESULTS = 8
+DEFAULT_CHANNEL = "chat"
 # Longer than any id or path an article can have.
 MAX_ARTICLE_REF = 500
 
@@ -25,19 +27,39 @@ def searcher():
     return current_app.extensions["kb.searcher"]
 
 
-def run_search(query: str, filters: dict) -> tuple[list[dict], str | None]:
-    """Results for the page, or an error message to show in place of them."""
+def run_search(query: str, filters: dict, channel: str) -> tuple[list[dict], str | None]:
+    """Results with reply suggestions for the page, or an error message to show in place of them."""
     if not query.strip():
         return [], None
     try:
-        return searcher().search(query, k=PAGE_RESULTS, filters=filters).results, None
+        return searcher().search(query, k=PAGE_RESULTS, filters=filters, replies=(channel,)).results, None
     except QueryError as exc:
         return [], str(exc)
+
+
+def page_channel() -> str:
+    """The channel the agent answers in; chat unless the page says otherwise."""
+    channel = request.args.get("channel", "")
+    return channel if channel in CHANNELS else DEFAULT_CHANNEL
 
 
 def page_filters() -> dict:
     """The filters chosen on the page (empty values mean 'all')."""
     return {name: request.args.get(name, "") for name in FILTERS}
+
+
+@bp.app_template_filter("reply_parts")
+def reply_parts(text: str) -> list[dict]:
+    """Jinja filter: a reply's text cut into plain parts and placeholders, for fields filled in place."""
+    parts, position = [], 0
+    for match in PLACEHOLDER.finditer(text):
+        if match.start() > position:
+            parts.append({"text": text[position:match.start()]})
+        parts.append({"name": match.group(1)})
+        position = match.end()
+    if position < len(text):
+        parts.append({"text": text[position:]})
+    return parts
 
 
 @bp.app_template_filter("highlight")
@@ -62,17 +84,17 @@ def index_footer():
 def search_page():
     """The search box, focused, with filters, and results when the URL carries a question."""
     query = request.args.get("q", "")
-    filters = page_filters()
-    results, error = run_search(query, filters)
+    filters, channel = page_filters(), page_channel()
+    results, error = run_search(query, filters, channel)
     return render_template("search.html", query=query, results=results, error=error, filters=filters,
-                           facets=searcher().version.facets())
+                           facets=searcher().version.facets(), channel=channel, channels=CHANNELS)
 
 
 @bp.get("/results")
 def results_fragment():
     """Only the result cards, for the page's script to swap in as the agent types."""
     query = request.args.get("q", "")
-    results, error = run_search(query, page_filters())
+    results, error = run_search(query, page_filters(), page_channel())
     return render_template("_results.html", query=query, results=results, error=error)
 
 

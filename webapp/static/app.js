@@ -25,6 +25,85 @@
     }
   }
 
+  const strings = JSON.parse((document.getElementById("ui-strings") || {}).textContent || "{}");
+
+  // A reply's text as the customer gets it: typed values, else fallbacks; null (and the first empty field
+  // marked and focused) while a placeholder without fallback is still empty, so "{...}" is never copied.
+  function replyText(figure) {
+    let text = "";
+    let missing = null;
+    figure.querySelectorAll(".reply-text > *").forEach(function (node) {
+      if (node.tagName !== "INPUT") { text += node.textContent; return; }
+      const value = node.value.trim();
+      const fallback = node.getAttribute("data-fallback");
+      node.classList.remove("missing");
+      if (value) { text += value; return; }
+      if (fallback !== null) { text += fallback === "" ? "\u0000" : fallback; return; }
+      node.classList.add("missing");
+      if (!missing) missing = node;
+    });
+    if (missing) { missing.focus(); return null; }
+    // An empty fallback leaves no stray space before punctuation: "Hei {kundenavn}," becomes "Hei,".
+    return text.replace(/[ \t]*\u0000[ \t]*([,.!?;:])/g, "$1").replace(/[ \t]+\u0000[ \t]+/g, " ")
+      .split("\u0000").join("");
+  }
+
+  async function writeClipboard(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      try { await navigator.clipboard.writeText(text); return true; } catch (err) { /* fall through */ }
+    }
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    let copied = false;
+    try { copied = document.execCommand("copy"); } catch (err) { copied = false; }
+    document.body.removeChild(area);
+    return copied;
+  }
+
+  async function copyReply(figure) {
+    const status = figure.querySelector(".copy-status");
+    const text = replyText(figure);
+    if (text === null) {
+      status.textContent = strings.fill_in || "";
+      return;
+    }
+    const copied = await writeClipboard(text);
+    status.textContent = copied ? strings.copied : strings.copy_failed;
+    figure.setAttribute("data-copied", copied ? "yes" : "no");
+  }
+
+  results.addEventListener("click", function (event) {
+    const button = event.target.closest("button.copy");
+    if (button) copyReply(button.closest(".reply"));
+  });
+  // The same placeholder twice in one reply is one field: typing in one fills the others.
+  results.addEventListener("input", function (event) {
+    const field = event.target;
+    if (!field.classList || !field.classList.contains("placeholder")) return;
+    field.classList.remove("missing");
+    field.closest(".reply").querySelectorAll('input[data-name="' + field.dataset.name + '"]').forEach(function (other) {
+      if (other !== field) other.value = field.value;
+    });
+  });
+
+  function cards() { return Array.from(results.querySelectorAll("li.card")); }
+
+  function select(index) {
+    const all = cards();
+    if (!all.length) return;
+    const next = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach(function (card, i) { card.classList.toggle("selected", i === next); });
+    all[next].focus();
+    all[next].scrollIntoView({ block: "nearest" });
+  }
+
+  function selectedIndex() { return cards().findIndex(function (card) { return card.classList.contains("selected"); }); }
+
   input.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(refresh, DEBOUNCE_MS);
@@ -37,11 +116,27 @@
     clearTimeout(timer);
     refresh();
   });
+  input.form.querySelector("#channel").addEventListener("change", refresh);
   document.addEventListener("keydown", function (event) {
-    if (event.key === "/" && document.activeElement !== input) {
+    const active = document.activeElement;
+    const typing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.tagName === "SELECT");
+    if (event.key === "/" && !typing) {
       event.preventDefault();
       input.focus();
       input.select();
+    } else if (event.key === "ArrowDown" && (!typing || active === input)) {
+      event.preventDefault();
+      select(selectedIndex() + 1);
+    } else if (event.key === "ArrowUp" && !typing) {
+      event.preventDefault();
+      if (selectedIndex() <= 0) { cards().forEach(function (card) { card.classList.remove("selected"); }); input.focus(); }
+      else select(selectedIndex() - 1);
+    } else if (event.key === "c" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      const card = cards()[selectedIndex()];
+      const figure = card && card.querySelector(".reply");
+      if (figure) { event.preventDefault(); copyReply(figure); }
+    } else if (event.key === "Escape" && active !== input) {
+      input.focus();
     }
   });
 })();

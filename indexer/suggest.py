@@ -1,0 +1,247 @@
+"""Reply suggestions for search results: the editors' templates first, else sentences lifted from the passage.
+
+An extract is one to three sentences of the result's passage, chosen by how close each sentence is to the
+question in the embedding model's space (plus the share of the question's keywords it holds, since the
+bundled model reads bokmål poorly), wrapped in a greeting and a closing in the article's language and the
+channel's style. Nothing is written that the article does not say; every reply names its source.
+Internal articles never get replies: agents see them, customers must not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+from .errors import IncompleteReply, NotFound, QueryError, ReplyRefused
+from .lexical import ANALYZER
+from .replies import ANY_CHANNEL, CHANNELS, declared_for, fill, placeholder_fields, validate_values
+from .store import IndexVersion
+
+# Results (best first) that get extracts; templates are cheap and offered for every result.
+EXTRACT_RESULTS = 3
+MAX_EXTRACT_SENTENCES = 3
+# Further sentences must score this share of the best one to join it.
+EXTRACT_KEEP_RATIO = 0.85
+MAX_EXTRACT_CHARS = 500
+MIN_SENTENCE_WORDS = 4
+# Weight of the question's keyword share beside cosine similarity when ranking sentences.
+KEYWORD_WEIGHT = 0.5
+# Passages whose sentence vectors are kept in memory per index version.
+SENTENCE_CACHE_PASSAGES = 4096
+
+# Greeting and closing per language and channel; {text} is the extract. Phone replies are talking points.
+WRAPPERS = {
+    ("nb", "chat"): "Hei! {text}\n\nEr det noe mer jeg kan hjelpe deg med?",
+    ("nb", "email"): "Hei {kundenavn},\n\n{text}\n\nTa gjerne kontakt om du har flere spørsmål.\n\n"
+                     "Med vennlig hilsen\n{agentnavn}",
+    ("en", "chat"): "Hi! {text}\n\nIs there anything else I can help you with?",
+    ("en", "email"): "Hi {customer_name},\n\n{text}\n\nDo get in touch if you have any further questions.\n\n"
+                     "Kind regards\n{agent_name}",
+}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"«(]?[A-ZÆØÅ0-9])")
+# Pointers to other articles ("Se også ...", "See ...") say nothing to a customer on their own.
+_REFERENCE = re.compile(r"^(se|se også|les mer|see|see also|read more)\b", re.IGNORECASE)
+# Articles speak to agents: instructions to the agent and remarks about the article are not for customers.
+_FOR_AGENTS = re.compile(
+    r"^(spør|be kunden|sjekk|kontroller|eskaler|registrer|noter|opprett|si til kunden|forklar kunden|"
+    r"ask|check|escalate|register|note|create|tell the customer|explain to the customer)\b"
+    r"|\b(eskalerer|eskaleres|escalate[sd]?|denne artikkelen|this article|her ser du)\b",
+    re.IGNORECASE,
+)
+_LIST_MARKER = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a passage worth saying to a customer.
+
+    Left out: table rows, lead-ins ending in a colon, pointers to other articles, fragments, and
+    sentences addressed to the agent (instructions, escalation, remarks about the article itself).
+    """
+    sentences = []
+    for line in text.split("\n"):
+        line = _LIST_MARKER.sub("", line.strip())
+        if not line or " | " in line:
+            continue
+        for sentence in _SENTENCE_END.split(line):
+            sentence = sentence.strip()
+            if len(sentence.split()) < MIN_SENTENCE_WORDS or sentence.endswith(":") or _REFERENCE.match(sentence):
+                continue
+            if _FOR_AGENTS.search(sentence):
+                continue
+            if ":" in sentence and len(sentence.rsplit(":", 1)[1].split()) < 3:
+                continue  # a label and a name, such as "Savnet pakke: Logistikk", is a list entry, not a sentence
+            sentences.append(sentence if sentence[-1] in ".!?" else sentence + ".")
+    return sentences
+
+
+class ReplySuggester:
+    """Builds the `replies` of search results; shares the searcher's model and one sentence cache."""
+
+    def __init__(self, embedder):
+        self.embedder = embedder
+        self._cache: OrderedDict[tuple[str, int], tuple[list[str], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def attach(
+        self,
+        version: IndexVersion,
+        results: list[dict],
+        question: str,
+        query_lang: str | None,
+        channels: tuple[str, ...] = CHANNELS,
+        query_vector: np.ndarray | None = None,
+    ) -> None:
+        """Give every result a `replies` list, in `channels`, the question's language first."""
+        extract_for = []
+        for rank, result in enumerate(results):
+            result["replies"] = []
+            if result["metadata"]["audience"] == "internal":
+                continue
+            templates = version.replies(result["article_id"])
+            if templates:
+                result["replies"] = self._templates(version, result, templates, channels, query_lang)
+            elif rank < EXTRACT_RESULTS:
+                extract_for.append(result)
+        if extract_for:
+            if query_vector is None:
+                query_vector = self.embedder.embed_query(question)
+            terms = set(ANALYZER.query_terms(question, [query_lang] if query_lang else ["nb", "en"]))
+            query_terms = {term: version.lexical.idf(term) for term in terms}
+            declared = declared_for(version.placeholders, {})
+            for result in extract_for:
+                chosen, passage = self._choose(version, result, query_vector[0], query_terms)
+                if chosen:
+                    result["replies"] = [_extract_reply(result, passage, chosen, channel, declared)
+                                         for channel in channels]
+
+    def _templates(self, version, result, rows, channels, query_lang) -> list[dict]:
+        article = version.article(result["article_id"])
+        declared = declared_for(version.placeholders, _metadata(article))
+        by_key = {(row["lang"], row["channel"]): row for row in rows}
+        langs = sorted({row["lang"] for row in rows}, key=lambda lang: lang != query_lang)
+        replies = []
+        for lang in langs:
+            for channel in channels:
+                row = by_key.get((lang, channel)) or by_key.get((lang, ANY_CHANNEL))
+                if row is not None:
+                    replies.append({
+                        "kind": "template", "channel": channel, "lang": lang, "text": row["text"],
+                        "placeholders": placeholder_fields(row["text"], declared), "source": _source(result),
+                    })
+        return replies
+
+    def _choose(self, version, result, query_vector, query_terms) -> tuple[list[str], dict]:
+        """The one to three sentences of the result's passages that best answer the question, in their order.
+
+        The passages are the article's best one and those shown behind it: the sentence that answers is
+        often in a neighbouring section. Returns the sentences and the passage the best one came from.
+        """
+        passages = [result, *result.get("more", []), *self._lead(version, result)]
+        sentences: list[tuple[str, dict]] = []
+        blocks = []
+        for passage in passages:
+            texts, vectors = self._sentences(version, passage)
+            sentences.extend((text, passage) for text in texts)
+            blocks.append(vectors)
+        if not sentences:
+            return [], result
+        vectors = np.concatenate([block for block in blocks if len(block)])
+        scores = vectors @ query_vector
+        total = sum(query_terms.values())
+        if total > 0:
+            lang = result["lang"]
+            overlap = [sum(query_terms.get(term, 0.0) for term in set(ANALYZER.terms(text, lang))) / total
+                       for text, _ in sentences]
+            scores = scores + KEYWORD_WEIGHT * np.asarray(overlap, dtype=np.float32)
+        order = np.argsort(-scores, kind="stable")
+        best = float(scores[order[0]])
+        chosen = [int(order[0])]
+        length = len(sentences[chosen[0]][0])
+        for index in order[1:]:
+            if len(chosen) == MAX_EXTRACT_SENTENCES or scores[index] < EXTRACT_KEEP_RATIO * best:
+                break
+            if length + len(sentences[index][0]) > MAX_EXTRACT_CHARS:
+                continue
+            chosen.append(int(index))
+            length += len(sentences[index][0])
+        return [sentences[index][0] for index in sorted(chosen)], sentences[chosen[0]][1]
+
+    @staticmethod
+    def _lead(version, result) -> list[dict]:
+        """The article's first passage, where editors put the short answer, unless it is already there."""
+        shown = {result["passage_id"], *(more["passage_id"] for more in result.get("more", []))}
+        first = version.db.execute(
+            "SELECT id, anchor, text FROM passages WHERE article_id = ? ORDER BY ordinal LIMIT 1",
+            (result["article_id"],),
+        ).fetchone()
+        if first is None or first["id"] in shown:
+            return []
+        return [{**result, "passage_id": first["id"], "anchor": first["anchor"], "text": first["text"],
+                 "section": ""}]
+
+    def _sentences(self, version, passage) -> tuple[list[str], np.ndarray]:
+        key = (version.name, passage["passage_id"])
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        sentences = split_sentences(passage["text"])
+        vectors = self.embedder.embed_documents(sentences) if sentences else np.zeros((0, 1), np.float32)
+        with self._lock:
+            self._cache[key] = (sentences, vectors)
+            while len(self._cache) > SENTENCE_CACHE_PASSAGES:
+                self._cache.popitem(last=False)
+        return sentences, vectors
+
+
+def render_reply(version: IndexVersion, article_id: str, channel: str, lang: str | None, values) -> dict:
+    """One article's template for a channel, filled with the agent's values; refused for internal articles.
+
+    Raises NotFound for an unknown article or one without a template for the channel, ReplyRefused for an
+    internal article, and IncompleteReply naming every placeholder left without value or fallback.
+    """
+    if channel not in CHANNELS:
+        raise QueryError(f"channel must be one of {', '.join(CHANNELS)}")
+    values = validate_values(values)
+    article = version.article(article_id) if isinstance(article_id, str) and len(article_id) <= 500 else None
+    if article is None:
+        raise NotFound(f"no article {str(article_id)[:100]!r} in the index")
+    if article["audience"] == "internal":
+        raise ReplyRefused(f"article {article_id!r} is internal; nothing from it may be sent to a customer")
+    by_key = {(row["lang"], row["channel"]): row for row in version.replies(article_id)}
+    langs = [lang] if lang else sorted({key[0] for key in by_key}, key=lambda found: found != article["lang"])
+    row = next((by_key.get((found, channel)) or by_key.get((found, ANY_CHANNEL)) for found in langs
+                if by_key.get((found, channel)) or by_key.get((found, ANY_CHANNEL))), None)
+    if row is None:
+        raise NotFound(f"article {article_id!r} has no reply template for {channel}"
+                       + (f" in {lang}" if lang else ""))
+    filled = fill(row["text"], values, declared_for(version.placeholders, _metadata(article)))
+    if not filled.complete:
+        raise IncompleteReply(filled.missing)
+    return {"ok": True, "article_id": article_id, "channel": channel, "lang": row["lang"], "text": filled.text,
+            "source": {"article_id": article_id, "title": article["title"]}}
+
+
+def _extract_reply(result: dict, passage: dict, sentences: list[str], channel: str, declared: dict) -> dict:
+    lang = result["lang"] if result["lang"] in ("nb", "en") else "en"
+    if channel == "phone":
+        text = "\n".join(f"- {sentence}" for sentence in sentences)
+    else:
+        text = WRAPPERS[(lang, channel)].replace("{text}", " ".join(sentences))
+    return {"kind": "extract", "channel": channel, "lang": lang, "text": text,
+            "placeholders": placeholder_fields(text, declared), "source": _source(passage)}
+
+
+def _source(passage: dict) -> dict:
+    return {"article_id": passage["article_id"], "title": passage["title"], "anchor": passage["anchor"],
+            "section": passage["section"]}
+
+
+def _metadata(article) -> dict:
+    return json.loads(article["metadata"]) if article is not None else {}
