@@ -8,7 +8,7 @@ INDEX ?= .kb-index
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install index run test lint bench clean
+.PHONY: install browser index run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,16 @@ index: install
 run: index
 	$(BIN)/kb serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-test: install
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser of its own).
+# Without root or sudo the install is skipped and so are those tests, unless KB_REQUIRE_BROWSER is set.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+	    || echo "Could not install chromium; the browser tests will be skipped"; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install

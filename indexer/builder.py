@@ -124,6 +124,7 @@ def build_index(
         chunk_settings = ChunkSettings.for_model(embedder.max_seq_length)
         previous = _reusable_version(root, settings, chunk_settings, log)
         previous_rows = _previous_articles(previous)
+        reusable = _Reusable(previous) if previous is not None else None
 
         prepared: list[_Prepared] = []
         seen_ids: dict[str, str] = {}
@@ -133,7 +134,7 @@ def build_index(
                 data = path.read_bytes()
                 old = previous_rows.get(relpath)
                 if old is not None and old["content_hash"] == content_hash(data):
-                    item = _reuse(previous, old)
+                    item = reusable.article(old)
                 else:
                     article = read_article(path, kb_dir, settings.default_lang)
                     report.warnings.extend(f"{relpath}: {warning}" for warning in article.warnings)
@@ -226,18 +227,46 @@ def _previous_articles(version: IndexVersion | None) -> dict[str, dict]:
     return {row["path"]: dict(row) for row in version.articles()}
 
 
-def _reuse(version: IndexVersion, row: dict) -> _Prepared:
-    rows = version.article_passages(row["id"])
-    vectors = version.index.reconstruct_batch(np.array([r["id"] for r in rows], dtype=np.int64)) if rows else None
-    passages = [
-        {"heading_path": json.loads(r["heading_path"]), "anchor": r["anchor"], "text": r["text"],
-         "token_count": r["token_count"], "terms": r["terms"].split()}
-        for r in rows
-    ]
-    if vectors is None:
-        vectors = np.zeros((0, version.dimension), dtype=np.float32)
-    replies = [dict(reply) for reply in version.replies(row["id"])]
-    return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged", replies=replies)
+class _Reusable:
+    """The live version's passages, vectors and replies, read in one pass the first time an article reuses them.
+
+    One query and one vector read for the whole version instead of several per article: with thousands of
+    articles and one changed, this is most of what a rebuild does besides the keyword index.
+    """
+
+    def __init__(self, version: IndexVersion):
+        self.version = version
+        self._passages: dict[str, list] | None = None
+        self._replies: dict[str, list[dict]] = {}
+        self._vectors: np.ndarray | None = None
+
+    def _load(self) -> None:
+        db = self.version.db
+        self._passages = {}
+        for row in db.execute("SELECT id, article_id, heading_path, anchor, text, token_count, terms FROM passages"
+                              " ORDER BY article_id, ordinal"):
+            self._passages.setdefault(row["article_id"], []).append(row)
+        for row in db.execute("SELECT article_id, lang, channel, text, line FROM replies"):
+            self._replies.setdefault(row["article_id"], []).append(
+                {"lang": row["lang"], "channel": row["channel"], "text": row["text"], "line": row["line"]})
+        self._vectors = self.version.vectors()
+
+    def article(self, row: dict) -> _Prepared:
+        """An unchanged article as it was: passages (heading paths kept as stored JSON), vectors, replies."""
+        if self._passages is None:
+            self._load()
+        rows = self._passages.get(row["id"], [])
+        passages = [
+            {"heading_path_json": r["heading_path"], "anchor": r["anchor"], "text": r["text"],
+             "token_count": r["token_count"], "terms": r["terms"].split()}
+            for r in rows
+        ]
+        if rows:
+            vectors = self._vectors[np.array([r["id"] for r in rows], dtype=np.int64)]
+        else:
+            vectors = np.zeros((0, self.version.dimension), dtype=np.float32)
+        return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged",
+                         replies=self._replies.get(row["id"], []))
 
 
 def _prepare(article: Article, embedder: Embedder, chunk_settings: ChunkSettings, status: str) -> _Prepared:

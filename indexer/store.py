@@ -198,7 +198,8 @@ class VersionWriter:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    self._next_id + ordinal, row["id"], ordinal, json.dumps(p["heading_path"], ensure_ascii=False),
+                    self._next_id + ordinal, row["id"], ordinal,
+                    p.get("heading_path_json") or json.dumps(p["heading_path"], ensure_ascii=False),
                     p["anchor"], p["text"], p["token_count"], " ".join(p["terms"]),
                 )
                 for ordinal, p in enumerate(passages)

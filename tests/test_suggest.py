@@ -83,3 +83,79 @@ def test_replies_can_be_turned_off_and_channels_are_checked(client):
     assert wrong.status_code == 400
     assert wrong.get_json() == {"ok": False, "error": "channel must be one of chat, email, phone, not 'fax'",
                                 "status": 400}
+
+
+def test_template_replies_come_first_in_every_channel(sample_index, embedder):
+    searcher = Searcher(sample_index, embedder)
+    result = searcher.search("kunden vil kansellere bestillingen", k=1, replies=("chat", "email", "phone")).results[0]
+    assert result["article_id"] == "ordre/kansellere-bestilling"
+    assert [(r["kind"], r["channel"], r["lang"]) for r in result["replies"]] == [
+        ("template", "chat", "nb"), ("template", "email", "nb"), ("template", "phone", "nb"),
+    ]
+    chat, email, _ = result["replies"]
+    assert chat["placeholders"] == [{"name": "ordrenummer", "fallback": None}]
+    assert email["text"].startswith("Hei {kundenavn},\n\nTakk for at du tok kontakt om ordre {ordrenummer}.")
+    assert email["placeholders"] == [
+        {"name": "kundenavn", "fallback": ""}, {"name": "ordrenummer", "fallback": None},
+        {"name": "agentnavn", "fallback": "Kundeservice hos Fjordhjem Elektro"},
+    ]
+
+
+def test_an_article_with_replies_in_two_languages_offers_both(sample_index, embedder):
+    result = Searcher(sample_index, embedder).search("angrerett", k=1, replies=("chat", "phone")).results[0]
+    assert result["article_id"] == "retur/angrerett"
+    # No English phone variant and no English text for every channel: English offers chat only.
+    assert [(r["channel"], r["lang"]) for r in result["replies"]] == [("chat", "nb"), ("phone", "nb"), ("chat", "en")]
+
+
+def post_reply(client, **body):
+    return client.post("/api/reply", json=body)
+
+
+def test_api_reply_fills_a_template(client):
+    response = post_reply(client, article="ordre/kansellere-bestilling", channel="chat",
+                          values={"ordrenummer": "FH-1234567"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["ok"] is True and body["lang"] == "nb" and body["channel"] == "chat"
+    assert body["text"].startswith("Du kan kansellere ordre FH-1234567 gratis i Min side")
+    assert "{" not in body["text"]
+    email = post_reply(client, article="ordre/kansellere-bestilling", channel="email",
+                       values={"ordrenummer": "FH-1234567"}).get_json()["text"]
+    assert email.startswith("Hei,\n\nTakk for at du tok kontakt om ordre FH-1234567.")
+    assert email.endswith("Med vennlig hilsen\nKundeservice hos Fjordhjem Elektro")
+    damaged = post_reply(client, article="reklamasjon/skadet-vare-ved-levering", channel="email",
+                         values={"ordrenummer": "FH-1"}).get_json()["text"]
+    assert "da du hentet den på hentestedet, bør du" in damaged
+    english = post_reply(client, article="retur/angrerett", channel="email", lang="en",
+                         values={"order_number": "FH-7", "customer_name": "Ola"}).get_json()["text"]
+    assert english.startswith("Hi Ola,\n\nThank you for contacting us about order FH-7.")
+
+
+@pytest.mark.parametrize(("body", "status", "error"), [
+    ({"article": "ordre/kansellere-bestilling", "channel": "chat"}, 422,
+     "fill in {ordrenummer} before sending this reply"),
+    ({"article": "intern/eskaleringsruter", "channel": "chat"}, 403,
+     "article 'intern/eskaleringsruter' is internal; nothing from it may be sent to a customer"),
+    ({"article": "produkter/km-700-feilkoder", "channel": "chat"}, 404,
+     "article 'produkter/km-700-feilkoder' has no reply template for chat"),
+    ({"article": "retur/angrerett", "channel": "phone", "lang": "en"}, 404,
+     "article 'retur/angrerett' has no reply template for phone in en"),
+    ({"article": "finnes/ikke", "channel": "chat"}, 404, "no article 'finnes/ikke' in the index"),
+    ({"article": "retur/angrerett", "channel": "fax"}, 400, "channel must be one of chat, email, phone"),
+    ({"article": "retur/angrerett", "values": {"ordrenummer": "x" * 201}}, 400,
+     "the value of {ordrenummer} is longer than 200 characters"),
+])
+def test_api_reply_refuses_what_must_not_be_sent(client, body, status, error):
+    response = client.post("/api/reply", json=body)
+    assert response.status_code == status
+    payload = response.get_json()
+    assert payload["ok"] is False and payload["status"] == status and payload["error"] == error
+    if status == 422:
+        assert payload["missing"] == ["ordrenummer"]
+
+
+def test_api_reply_wants_a_json_object(client):
+    response = client.post("/api/reply", data="article=x", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "send a JSON object: {article, channel, lang, values}"

@@ -31,12 +31,12 @@ def test_saved_articles_go_live(mini_settings, mini_kb, embedder):
     )
     thread.start()
     try:
-        assert wait_for(lambda: len(reports) == 1)
+        assert wait_for(lambda: len(reports) >= 1)
         root = IndexRoot(mini_settings.index_dir)
-        first = root.current_version()
 
         (mini_kb / "kundeklubb.md").write_text("# Kundeklubben\n\nMedlemsrabatt er 10 prosent.\n", encoding="utf-8")
-        assert wait_for(lambda: root.current_version() != first)
+        # A build may start between the file's creation and its first write; the one after it indexes it.
+        assert wait_for(lambda: root.open_current().article("kundeklubb") is not None)
         answer = Searcher(mini_settings, embedder).search("medlemsrabatt kundeklubb", k=1)
         assert answer.results[0]["article_id"] == "kundeklubb"
 

@@ -1,0 +1,145 @@
+"""The agent page in a real browser: Debian's chromium, driven by Playwright, against a real `kb serve`.
+
+`make test` installs chromium when it is missing; without it these tests skip, unless KB_REQUIRE_BROWSER
+is set (as CI does), when they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("KB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# Without the background-networking flags chromium keeps dialling Google's hosts, which a closed network refuses.
+CHROMIUM_FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"no chromium at {CHROMIUM}; 'make test' installs Debian's chromium"
+        if os.environ.get("KB_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="nb-NO", base_url=live_server)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    context.set_default_timeout(TIMEOUT_MS)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def clipboard(page) -> str:
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def search(page, question: str):
+    page.fill("#q", question)
+    page.wait_for_function(
+        "q => new URL(location.href).searchParams.get('q') === q && document.querySelector('li.card .reply')",
+        arg=question,
+    )
+    return page.locator("li.card").first
+
+
+def test_a_template_is_copied_only_when_its_fields_are_filled(page):
+    page.goto("/")
+    page.evaluate("navigator.clipboard.writeText('unchanged')")
+    card = search(page, "kunden vil kansellere bestillingen")
+    reply = card.locator(".reply").first
+    assert reply.get_attribute("data-kind") == "template"
+    field = reply.locator('input[data-name="ordrenummer"]')
+
+    reply.locator("button.copy").click()
+    page.wait_for_function("() => document.querySelector('.reply .copy-status').textContent === 'Fyll inn'")
+    assert "missing" in field.get_attribute("class")
+    assert page.evaluate("document.activeElement.dataset.name") == "ordrenummer"
+    assert clipboard(page) == "unchanged"
+
+    field.fill("FH-1234567")
+    reply.locator("button.copy").click()
+    page.wait_for_function("() => document.querySelector('.reply .copy-status').textContent === 'Kopiert'")
+    copied = clipboard(page)
+    assert copied.startswith("Du kan kansellere ordre FH-1234567 gratis i Min side")
+    assert "{" not in copied
+
+
+def test_channel_selector_gives_the_email_with_fallbacks(page):
+    page.goto("/")
+    search(page, "kunden vil kansellere bestillingen")
+    page.select_option("#channel", "email")
+    page.wait_for_selector('li.card .reply[data-channel="email"]')
+    assert "channel=email" in page.url
+    reply = page.locator("li.card").first.locator(".reply").first
+    reply.locator('input[data-name="ordrenummer"]').fill("FH-1")
+    reply.locator("button.copy").click()
+    page.wait_for_selector(".reply[data-copied=yes]")
+    copied = clipboard(page)
+    assert copied.startswith("Hei,\n\nTakk for at du tok kontakt om ordre FH-1.")
+    assert copied.endswith("Med vennlig hilsen\nKundeservice hos Fjordhjem Elektro")
+
+
+def test_keyboard_only_search_select_and_copy(page):
+    page.goto("/")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("oppvaskmaskinen viser feilkode E24")
+    page.wait_for_function("() => document.querySelector('li.card .reply')")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.classList.contains('selected')") is True
+    assert page.evaluate("document.activeElement.dataset.rank") == "1"
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.dataset.rank") == "2"
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("c")
+    page.wait_for_selector("li.card.selected .reply[data-copied=yes]")
+    copied = clipboard(page)
+    assert copied.startswith("Hei! ") and "E24" in copied and copied.endswith("Er det noe mer jeg kan hjelpe deg med?")
+
+
+def test_internal_results_are_marked_and_offer_nothing_to_copy(page):
+    page.goto("/?q=eskalering+reklamasjon&audience=internal")
+    cards = page.locator("li.card")
+    assert cards.count() > 0
+    assert page.locator("li.card.internal").count() == cards.count()
+    assert page.locator("li.card .reply").count() == 0
+    assert cards.first.locator(".no-replies").inner_text() == "Intern artikkel: ingen svarforslag til kunden."
+
+
+def test_copy_falls_back_without_the_clipboard_api(page):
+    page.add_init_script(
+        "Object.defineProperty(navigator, 'clipboard', {value: undefined});"
+        "document.addEventListener('copy', e => { window.copiedText = e.target.value; });"
+    )
+    page.goto("/?q=oppvaskmaskinen+viser+feilkode+E24")
+    page.locator("li.card .reply button.copy").first.click()
+    page.wait_for_selector(".reply[data-copied]")
+    assert "E24" in page.evaluate("window.copiedText")
+
+
+def test_the_page_speaks_english(page):
+    page.goto("/?ui=en&q=customer+wants+to+cancel+an+order&channel=phone")
+    assert page.locator("label:has(#channel)").inner_text().startswith("Reply by")
+    reply = page.locator("li.card .reply").first
+    assert reply.locator("button.copy").inner_text() == "Copy reply"
+    assert reply.get_attribute("data-channel") == "phone" and reply.get_attribute("lang") == "en"
