@@ -13,6 +13,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,8 +31,10 @@ MAX_EXTRACT_CHARS = 500
 MIN_SENTENCE_WORDS = 4
 # Weight of the question's keyword share beside cosine similarity when ranking sentences.
 KEYWORD_WEIGHT = 0.5
-# Passages whose sentence vectors are kept in memory per index version.
-SENTENCE_CACHE_PASSAGES = 4096
+# Sentences per result compared with the question by meaning (each costs an embedding when not cached).
+SENTENCES_COMPARED = 4
+# Sentence vectors kept in memory (about 1.5 kB each), keyed by text so they outlive index swaps.
+SENTENCE_CACHE = 20_000
 
 # Greeting and closing per language and channel; {text} is the extract. Phone replies are talking points.
 WRAPPERS = {
@@ -84,7 +87,7 @@ class ReplySuggester:
 
     def __init__(self, embedder):
         self.embedder = embedder
-        self._cache: OrderedDict[tuple[str, int], tuple[list[str], np.ndarray]] = OrderedDict()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def attach(
@@ -113,17 +116,20 @@ class ReplySuggester:
             terms = set(ANALYZER.query_terms(question, [query_lang] if query_lang else ["nb", "en"]))
             query_terms = {term: version.lexical.idf(term) for term in terms}
             declared = declared_for(version.placeholders, {})
-            for result in extract_for:
-                chosen, passage = self._choose(version, result, query_vector[0], query_terms)
+            shortlists = [_shortlist(version, result, query_terms) for result in extract_for]
+            vectors = self._vectors([sentence.text for shortlist in shortlists for sentence in shortlist])
+            for result, shortlist in zip(extract_for, shortlists, strict=True):
+                chosen, source = _choose(shortlist, vectors, query_vector[0])
                 if chosen:
-                    result["replies"] = [_extract_reply(result, passage, chosen, channel, declared)
+                    result["replies"] = [_extract_reply(result, chosen, source, channel, declared)
                                          for channel in channels]
 
     def _templates(self, version, result, rows, channels, query_lang) -> list[dict]:
         article = version.article(result["article_id"])
         declared = declared_for(version.placeholders, _metadata(article))
         by_key = {(row["lang"], row["channel"]): row for row in rows}
-        langs = sorted({row["lang"] for row in rows}, key=lambda lang: lang != query_lang)
+        # The question's language first, then the article's own.
+        langs = sorted({row["lang"] for row in rows}, key=lambda lang: (lang != query_lang, lang != result["lang"]))
         replies = []
         for lang in langs:
             for channel in channels:
@@ -135,69 +141,70 @@ class ReplySuggester:
                     })
         return replies
 
-    def _choose(self, version, result, query_vector, query_terms) -> tuple[list[str], dict]:
-        """The one to three sentences of the result's passages that best answer the question, in their order.
-
-        The passages are the article's best one and those shown behind it: the sentence that answers is
-        often in a neighbouring section. Returns the sentences and the passage the best one came from.
-        """
-        passages = [result, *result.get("more", []), *self._lead(version, result)]
-        sentences: list[tuple[str, dict]] = []
-        blocks = []
-        for passage in passages:
-            texts, vectors = self._sentences(version, passage)
-            sentences.extend((text, passage) for text in texts)
-            blocks.append(vectors)
-        if not sentences:
-            return [], result
-        vectors = np.concatenate([block for block in blocks if len(block)])
-        scores = vectors @ query_vector
-        total = sum(query_terms.values())
-        if total > 0:
-            lang = result["lang"]
-            overlap = [sum(query_terms.get(term, 0.0) for term in set(ANALYZER.terms(text, lang))) / total
-                       for text, _ in sentences]
-            scores = scores + KEYWORD_WEIGHT * np.asarray(overlap, dtype=np.float32)
-        order = np.argsort(-scores, kind="stable")
-        best = float(scores[order[0]])
-        chosen = [int(order[0])]
-        length = len(sentences[chosen[0]][0])
-        for index in order[1:]:
-            if len(chosen) == MAX_EXTRACT_SENTENCES or scores[index] < EXTRACT_KEEP_RATIO * best:
-                break
-            if length + len(sentences[index][0]) > MAX_EXTRACT_CHARS:
-                continue
-            chosen.append(int(index))
-            length += len(sentences[index][0])
-        return [sentences[index][0] for index in sorted(chosen)], sentences[chosen[0]][1]
-
-    @staticmethod
-    def _lead(version, result) -> list[dict]:
-        """The article's first passage, where editors put the short answer, unless it is already there."""
-        shown = {result["passage_id"], *(more["passage_id"] for more in result.get("more", []))}
-        first = version.db.execute(
-            "SELECT id, anchor, text FROM passages WHERE article_id = ? ORDER BY ordinal LIMIT 1",
-            (result["article_id"],),
-        ).fetchone()
-        if first is None or first["id"] in shown:
-            return []
-        return [{**result, "passage_id": first["id"], "anchor": first["anchor"], "text": first["text"],
-                 "section": ""}]
-
-    def _sentences(self, version, passage) -> tuple[list[str], np.ndarray]:
-        key = (version.name, passage["passage_id"])
+    def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Each sentence's vector: from the cache, else all missing ones embedded in one batch."""
         with self._lock:
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
-        sentences = split_sentences(passage["text"])
-        vectors = self.embedder.embed_documents(sentences) if sentences else np.zeros((0, 1), np.float32)
-        with self._lock:
-            self._cache[key] = (sentences, vectors)
-            while len(self._cache) > SENTENCE_CACHE_PASSAGES:
-                self._cache.popitem(last=False)
-        return sentences, vectors
+            found = {text: self._cache[text] for text in texts if text in self._cache}
+            for text in found:
+                self._cache.move_to_end(text)
+        missing = list(dict.fromkeys(text for text in texts if text not in found))
+        if missing:
+            for text, vector in zip(missing, self.embedder.embed_documents(missing), strict=True):
+                found[text] = vector
+            with self._lock:
+                self._cache.update((text, found[text]) for text in missing)
+                while len(self._cache) > SENTENCE_CACHE:
+                    self._cache.popitem(last=False)
+        return found
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    text: str
+    passage: dict
+    position: int
+    keywords: float
+
+
+def _shortlist(version: IndexVersion, result: dict, query_terms: dict[str, float]) -> list[_Sentence]:
+    """The sentences of a result's passages worth embedding: most of the question's keywords first.
+
+    Embedding costs a few milliseconds per sentence, so only the best few by keywords (rare words weigh
+    more, as in BM25) are compared with the question by meaning.
+    """
+    total = sum(query_terms.values())
+    sentences = []
+    for passage in _candidates(version, result):
+        for text in split_sentences(passage["text"]):
+            share = 0.0
+            if total > 0:
+                share = sum(query_terms.get(term, 0.0) for term in set(ANALYZER.terms(text, result["lang"]))) / total
+            sentences.append(_Sentence(text, passage, len(sentences), share))
+    sentences.sort(key=lambda sentence: (-sentence.keywords, sentence.position))
+    return sentences[:SENTENCES_COMPARED]
+
+
+def _choose(
+    shortlist: list[_Sentence], vectors: dict[str, np.ndarray], query_vector: np.ndarray
+) -> tuple[list[_Sentence], dict | None]:
+    """The one to three sentences closest to the question by meaning and keywords, in the article's order,
+    and the passage of the closest one (the reply's source)."""
+    if not shortlist:
+        return [], None
+    scores = np.array([float(vectors[s.text] @ query_vector) + KEYWORD_WEIGHT * s.keywords for s in shortlist])
+    order = np.argsort(-scores, kind="stable")
+    best = float(scores[order[0]])
+    chosen = [int(order[0])]
+    length = len(shortlist[chosen[0]].text)
+    for index in order[1:]:
+        if len(chosen) == MAX_EXTRACT_SENTENCES or scores[index] < EXTRACT_KEEP_RATIO * best:
+            break
+        if length + len(shortlist[index].text) > MAX_EXTRACT_CHARS:
+            continue
+        chosen.append(int(index))
+        length += len(shortlist[index].text)
+    return sorted((shortlist[index] for index in chosen), key=lambda sentence: sentence.position), \
+        shortlist[chosen[0]].passage
 
 
 def render_reply(version: IndexVersion, article_id: str, channel: str, lang: str | None, values) -> dict:
@@ -228,14 +235,29 @@ def render_reply(version: IndexVersion, article_id: str, channel: str, lang: str
             "source": {"article_id": article_id, "title": article["title"]}}
 
 
-def _extract_reply(result: dict, passage: dict, sentences: list[str], channel: str, declared: dict) -> dict:
+def _candidates(version: IndexVersion, result: dict) -> list[dict]:
+    """The passages an extract may come from: the result's best, those behind it, and the article's first,
+    where editors put the short answer."""
+    shown = {result["passage_id"], *(more["passage_id"] for more in result.get("more", []))}
+    first = version.db.execute(
+        "SELECT id, anchor, text FROM passages WHERE article_id = ? ORDER BY ordinal LIMIT 1",
+        (result["article_id"],),
+    ).fetchone()
+    lead = []
+    if first is not None and first["id"] not in shown:
+        lead = [{**result, "passage_id": first["id"], "anchor": first["anchor"], "text": first["text"], "section": ""}]
+    return [result, *result.get("more", []), *lead]
+
+
+def _extract_reply(result: dict, chosen: list[_Sentence], source: dict, channel: str, declared: dict) -> dict:
     lang = result["lang"] if result["lang"] in ("nb", "en") else "en"
+    texts = [sentence.text for sentence in chosen]
     if channel == "phone":
-        text = "\n".join(f"- {sentence}" for sentence in sentences)
+        text = "\n".join(f"- {sentence}" for sentence in texts)
     else:
-        text = WRAPPERS[(lang, channel)].replace("{text}", " ".join(sentences))
+        text = WRAPPERS[(lang, channel)].replace("{text}", " ".join(texts))
     return {"kind": "extract", "channel": channel, "lang": lang, "text": text,
-            "placeholders": placeholder_fields(text, declared), "source": _source(passage)}
+            "placeholders": placeholder_fields(text, declared), "source": _source(source)}
 
 
 def _source(passage: dict) -> dict:
