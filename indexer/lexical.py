@@ -157,12 +157,12 @@ class LexicalIndex:
         return cls(model, size)
 
     def idf(self, term: str) -> float:
-        """How rare a term is across passages, as BM25 weighs it; 0 for a term no passage holds."""
+        """How rare a term is across passages, as BM25 weighs it; a term no passage holds is rarest of all."""
         index = self.vocabulary.get(term)
-        if index is None:
-            return 0.0
-        indptr = self.model.scores["indptr"]
-        frequency = int(indptr[index + 1] - indptr[index])
+        frequency = 0
+        if index is not None:
+            indptr = self.model.scores["indptr"]
+            frequency = int(indptr[index + 1] - indptr[index])
         return math.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
 
     def search(

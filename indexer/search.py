@@ -52,12 +52,15 @@ class SearchResponse:
     version: str
     lang: str | None = None
     filters: dict | None = None
+    # How well the KB covers the question: "keywords", the share of its keyword weight found in one of the
+    # best passages, and "meaning", the closest passage's cosine when the model ran. Low values mark gaps.
+    signals: dict | None = None
 
     def as_dict(self) -> dict:
         """The JSON shape shared by `kb search --json` and `/api/search`."""
         return {
             "ok": True, "query": self.query, "lang": self.lang, "filters": self.filters or {},
-            "index_version": self.version, "results": self.results,
+            "index_version": self.version, "signals": self.signals or {}, "results": self.results,
         }
 
 
@@ -186,9 +189,14 @@ class Searcher:
             hits = fuse(dense_hits, lexical_hits, weights)
         side_scores = {"dense": dict(dense_hits), "lexical": dict(lexical_hits)}
         results = _group(version, hits, k, side_scores)
+        signals = {
+            "keywords": _keyword_coverage(version, self.analyzer.query_terms(text, _langs(query_lang)), results),
+            "meaning": round(float(dense_hits[0][1]), 4) if dense_hits else None,
+        }
         if replies:
             self.suggester.attach(version, results, text, query_lang, _channels(replies), query_vector)
-        return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters)
+        return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters,
+                              signals=signals)
 
     @staticmethod
     def _language_prior(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
@@ -210,7 +218,7 @@ class Searcher:
         matches the Norwegian articles' stems, so the other language's analysis votes too, more quietly.
         Synonyms from the KB vote at half weight, so they widen the search without outvoting the question.
         """
-        langs = [query_lang] if query_lang in ANALYSED_LANGUAGES else list(ANALYSED_LANGUAGES)
+        langs = _langs(query_lang)
         primary = self.analyzer.query_terms(text, langs)
         weighted = [(primary, 1.0)]
         others = [lang for lang in ANALYSED_LANGUAGES if lang not in langs]
@@ -221,6 +229,32 @@ class Searcher:
             added = self.analyzer.query_terms(" ".join(synonyms), ANALYSED_LANGUAGES)
             weighted.append(([term for term in added if term not in primary], SYNONYM_WEIGHT))
         return weighted
+
+
+def _langs(query_lang: str | None) -> list[str]:
+    """The languages a question is analysed in: its own, or both when it cannot be told."""
+    return [query_lang] if query_lang in ANALYSED_LANGUAGES else list(ANALYSED_LANGUAGES)
+
+
+# Results whose passages count for the keyword coverage of a question.
+COVERAGE_RESULTS = 3
+
+
+def _keyword_coverage(version: IndexVersion, terms: list[str], results: list[dict]) -> float | None:
+    """How much of the question the best passages cover: the share of its keyword weight (rarer words weigh
+    more, a word the KB never uses weighs most) found in one of the top passages. None without keywords."""
+    weights = {term: version.lexical.idf(term) for term in set(terms)}
+    total = sum(weights.values())
+    if total <= 0:
+        return None
+    ids = [result["passage_id"] for result in results[:COVERAGE_RESULTS]]
+    if not ids:
+        return 0.0
+    marks = ",".join("?" * len(ids))
+    rows = version.db.execute(f"SELECT terms FROM passages WHERE id IN ({marks})", ids).fetchall()  # noqa: S608
+    best = max(sum(weight for term, weight in weights.items() if term in set(row["terms"].split()))
+               for row in rows)
+    return round(best / total, 4)
 
 
 def _channels(channels) -> tuple[str, ...]:

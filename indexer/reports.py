@@ -1,0 +1,216 @@
+"""What the query log tells editors: content gaps grouped by meaning, each article's record, stale articles.
+
+`build_report` reads the feedback store and the live index and returns one plain dict; the CLI prints it
+as text, CSV or JSON and the web app renders it with charts. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections import Counter, defaultdict
+
+from .feedback import RATINGS, FeedbackStore, now, timestamp
+from .lexical import ANALYZER
+from .store import IndexVersion
+
+SIGNALS = ("keywords", "meaning")
+# A search is a content gap when its signal is under the threshold, per question language. Measured with
+# bench/gap_threshold.py on the golden questions against tests/gap_questions.yaml (bundled model): in
+# English the model's cosine separates them fully (answered ≥ 0.40, gaps ≤ 0.36); in bokmål, where that
+# model is weak, keyword coverage does best, and 0.30 finds 58% of gaps while calling 13% of answered
+# questions gaps (0.35 would find 83% but call 32%: a report full of false gaps is not read).
+GAP_RULES = {"en": ("meaning", 0.38), "nb": ("keywords", 0.30)}
+DEFAULT_GAP_RULE = ("keywords", 0.30)
+# Two gap questions belong together when their vectors' cosine, or the overlap of their keyword stems,
+# reaches these values (see tests/test_reports.py for the paraphrases this was set on).
+CLUSTER_COSINE = 0.7
+CLUSTER_OVERLAP = 0.5
+EXAMPLES_PER_GAP = 5
+REVIEW_SOON_DAYS = 14
+SECTIONS = ("gaps", "articles", "stale", "never_shown", "days", "categories")
+
+
+def is_gap(search: dict) -> bool:
+    """Whether a logged search found nothing good, by the rule for its language."""
+    signal, threshold = GAP_RULES.get(search.get("lang"), DEFAULT_GAP_RULE)
+    value = search.get(signal)
+    if value is None:
+        value = search.get(DEFAULT_GAP_RULE[0])
+    return value is not None and value < threshold
+
+
+def build_report(store: FeedbackStore, version: IndexVersion, embedder, since: dt.datetime | None = None,
+                 today: dt.date | None = None) -> dict:
+    """Everything the editors' report shows, for searches from `since` on (all kept ones by default)."""
+    today = today or now().date()
+    searches = store.rows("searches", since)
+    feedback = store.rows("feedback", since)
+    events = store.rows("events", since)
+    articles = {row["id"]: row for row in version.articles()}
+    return {
+        "period": {"since": timestamp(since) if since else None, "until": timestamp(now()),
+                   "searches": len(searches), "used": sum(1 for s in searches if s["used"]),
+                   "feedback": len(feedback), "index_version": version.name},
+        "gaps": content_gaps(searches, feedback, embedder),
+        "articles": article_records(articles, searches, feedback, events),
+        "stale": stale_articles(articles.values(), today),
+        "never_shown": never_shown(articles, searches),
+        "days": per_day(searches),
+        "categories": helpfulness_by_category(articles, feedback),
+    }
+
+
+def content_gaps(searches: list[dict], feedback: list[dict], embedder) -> list[dict]:
+    """Questions with no good result or marked wrong, grouped by meaning, most frequent first."""
+    wrong = {row["search_id"] for row in feedback if row["rating"] == "wrong" and row["search_id"]}
+    gaps = [s for s in searches if is_gap(s) or s["id"] in wrong]
+    if not gaps:
+        return []
+    counts = Counter(s["query"].strip() for s in gaps)
+    questions = [question for question, _ in counts.most_common()]
+    vectors = embedder.embed_documents(questions)
+    stems = [set(ANALYZER.query_terms(question, ["nb", "en"])) for question in questions]
+    clusters: list[list[int]] = []
+    for index in range(len(questions)):
+        for cluster in clusters:
+            leader = cluster[0]
+            cosine = float(vectors[index] @ vectors[leader])
+            union = stems[index] | stems[leader]
+            overlap = len(stems[index] & stems[leader]) / len(union) if union else 0.0
+            if cosine >= CLUSTER_COSINE or overlap >= CLUSTER_OVERLAP:
+                cluster.append(index)
+                break
+        else:
+            clusters.append([index])
+    by_question = defaultdict(list)
+    for search in gaps:
+        by_question[search["query"].strip()].append(search)
+    groups = []
+    for cluster in clusters:
+        members = [search for index in cluster for search in by_question[questions[index]]]
+        groups.append({
+            "count": len(members),
+            "examples": [questions[index] for index in cluster[:EXAMPLES_PER_GAP]],
+            "marked_wrong": sum(1 for search in members if search["id"] in wrong),
+            "no_good_result": sum(1 for search in members if is_gap(search)),
+            "languages": sorted({search["lang"] or "?" for search in members}),
+            "last_seen": max(search["at"] for search in members),
+        })
+    return sorted(groups, key=lambda group: (-group["count"], group["examples"][0]))
+
+
+def article_records(articles: dict, searches: list[dict], feedback: list[dict], events: list[dict]) -> list[dict]:
+    """Per article: times shown, used, and rated helped, wrong or outdated, with the owner who acts on it."""
+    shown: Counter = Counter()
+    for search in searches:
+        shown.update({result["article_id"] for result in json.loads(search["results"])})
+    used = Counter(event["article_id"] for event in events)
+    ratings = Counter((row["article_id"], row["rating"]) for row in feedback)
+    records = []
+    for article_id, row in articles.items():
+        record = {"article_id": article_id, "title": row["title"], "owner": row["owner"],
+                  "category": row["category"], "shown": shown[article_id], "used": used[article_id]}
+        record.update({rating: ratings[(article_id, rating)] for rating in RATINGS})
+        records.append(record)
+    return sorted(records, key=lambda r: (-(r["wrong"] + r["outdated"]), -r["shown"], r["article_id"]))
+
+
+def stale_articles(rows, today: dt.date) -> list[dict]:
+    """Articles whose review date has passed or falls within two weeks, most overdue first."""
+    stale = []
+    for row in rows:
+        try:
+            due = dt.date.fromisoformat(row["review_by"] or "")
+        except ValueError:
+            continue
+        if due <= today + dt.timedelta(days=REVIEW_SOON_DAYS):
+            stale.append({"article_id": row["id"], "title": row["title"], "owner": row["owner"],
+                          "review_by": row["review_by"], "overdue": due < today})
+    return sorted(stale, key=lambda item: (item["review_by"], item["article_id"]))
+
+
+def never_shown(articles: dict, searches: list[dict]) -> list[dict]:
+    """Articles no logged search showed: nobody asks for them, or search cannot find them."""
+    shown = {result["article_id"] for search in searches for result in json.loads(search["results"])}
+    return [{"article_id": article_id, "title": row["title"], "owner": row["owner"]}
+            for article_id, row in sorted(articles.items()) if article_id not in shown]
+
+
+def per_day(searches: list[dict]) -> list[dict]:
+    """Searches per day and the share of them where the agent used an answer."""
+    days: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for search in searches:
+        day = days[search["at"][:10]]
+        day[0] += 1
+        day[1] += 1 if search["used"] else 0
+    return [{"day": day, "searches": total, "used": used, "used_share": round(used / total, 3)}
+            for day, (total, used) in sorted(days.items())]
+
+
+def helpfulness_by_category(articles: dict, feedback: list[dict]) -> list[dict]:
+    """Per category: ratings, and the share of them that said the passage helped."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for row in feedback:
+        article = articles.get(row["article_id"])
+        counts[(article["category"] if article else None) or "?"][row["rating"]] += 1
+    result = []
+    for category, ratings in sorted(counts.items()):
+        total = sum(ratings.values())
+        result.append({"category": category, "ratings": total, **{r: ratings[r] for r in RATINGS},
+                       "helped_share": round(ratings["helped"] / total, 3)})
+    return result
+
+
+def as_text(report: dict) -> str:
+    """The report for a terminal."""
+    period = report["period"]
+    lines = [f"{period['searches']:,} searches since {period['since'] or 'the start of the log'}, "
+             f"{period['used']:,} with an answer used, {period['feedback']:,} ratings "
+             f"(index {period['index_version']})"]
+    if not period["searches"] and not period["feedback"]:
+        lines.append("The log is empty for this period: nothing has been searched or rated yet.")
+    lines.append("")
+    lines.append("Content gaps (no good result, or marked wrong), most frequent first:")
+    for gap in report["gaps"] or []:
+        lines.append(f"  {gap['count']:>4}  {' | '.join(gap['examples'])}")
+    if not report["gaps"]:
+        lines.append("  none")
+    lines.append("")
+    lines.append("Articles with ratings (shown, used, helped, wrong, outdated, owner):")
+    rated = [a for a in report["articles"] if a["helped"] + a["wrong"] + a["outdated"]]
+    for article in rated:
+        lines.append(f"  {article['article_id']:<45} {article['shown']:>5} {article['used']:>5} {article['helped']:>4}"
+                     f" {article['wrong']:>4} {article['outdated']:>4}  {article['owner'] or '-'}")
+    if not rated:
+        lines.append("  none rated")
+    lines.append("")
+    lines.append("Stale or due for review:")
+    for item in report["stale"] or []:
+        state = "overdue" if item["overdue"] else "due"
+        lines.append(f"  {item['review_by']}  {state:<7} {item['article_id']}  ({item['owner'] or '-'})")
+    if not report["stale"]:
+        lines.append("  none")
+    lines.append("")
+    lines.append(f"Never shown in this period: {len(report['never_shown'])} article(s)")
+    for item in report["never_shown"]:
+        lines.append(f"  {item['article_id']}")
+    return "\n".join(lines)
+
+
+def as_csv(report: dict, section: str = "articles") -> str:
+    """One section of the report as CSV, a header row first."""
+    if section not in SECTIONS:
+        raise ValueError(section)
+    rows = report[section]
+    if section == "gaps":
+        rows = [dict(row, examples=" | ".join(row["examples"]), languages=" ".join(row["languages"]))
+                for row in rows]
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return buffer.getvalue()
