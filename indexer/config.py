@@ -26,6 +26,10 @@ class Settings:
     backend: str = "auto"
     # Where ONNX exports are kept; None means beside the index versions, in <index_dir>/onnx.
     onnx_cache: Path | None = None
+    # The query log and feedback (see feedback); None means <index_dir>/feedback.sqlite.
+    feedback_db: Path | None = None
+    # Days the query log keeps searches, ratings and events; `kb report --purge` deletes older ones.
+    retention_days: int = 90
     # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/fusion.py).
     fusion_weights: str | None = None
 
@@ -41,6 +45,8 @@ class Settings:
             backend=env.get("KB_BACKEND", cls.backend),
             fusion_weights=env.get("KB_FUSION_WEIGHTS") or None,
             onnx_cache=Path(env["KB_ONNX_DIR"]) if env.get("KB_ONNX_DIR") else None,
+            feedback_db=Path(env["KB_FEEDBACK_DB"]) if env.get("KB_FEEDBACK_DB") else None,
+            retention_days=_positive_int(env, "KB_RETENTION_DAYS", cls.retention_days),
         )
         return settings.with_overrides(**overrides)
 
@@ -48,6 +54,13 @@ class Settings:
     def onnx_dir(self) -> Path:
         """Where ONNX exports of the model are kept: KB_ONNX_DIR, else beside the index versions."""
         return self.onnx_cache if self.onnx_cache is not None else self.index_dir / "onnx"
+
+    @property
+    def feedback_path(self) -> Path:
+        """The query log's SQLite file: KB_FEEDBACK_DB, else beside the index versions."""
+        from .feedback import FEEDBACK_DB
+
+        return self.feedback_db if self.feedback_db is not None else self.index_dir / FEEDBACK_DB
 
     def embedder(self):
         """The process-wide embedder these settings ask for."""
@@ -58,7 +71,22 @@ class Settings:
     def with_overrides(self, **overrides) -> Settings:
         """A copy with the given fields replaced, ignoring None values."""
         changes = {key: value for key, value in overrides.items() if value is not None}
-        for key in ("kb_dir", "index_dir", "onnx_cache"):
+        for key in ("kb_dir", "index_dir", "onnx_cache", "feedback_db"):
             if key in changes:
                 changes[key] = Path(changes[key])
         return replace(self, **changes)
+
+
+def _positive_int(env, name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        from .errors import KBError
+
+        raise KBError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return value

@@ -53,3 +53,15 @@ class IncompleteReply(KBError):
         self.missing = missing
         names = ", ".join("{" + name + "}" for name in missing)
         super().__init__(f"fill in {names} before sending this reply")
+
+
+class TooMany(KBError):
+    """A client sending more than its share (of ratings, say) in a short time."""
+
+
+class CommentTooLong(QueryError):
+    """A comment over the length the log keeps."""
+
+
+class FeedbackOff(KBError):
+    """The query log is switched off, so ratings and events have nowhere to go."""

@@ -16,6 +16,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -27,7 +28,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .errors import IndexLocked, IndexMismatch, IndexNotFound, KBError
+from .errors import IndexLocked, IndexMismatch, IndexNotFound, KBError, NotFound
 from .lexical import LexicalIndex
 from .synonyms import Synonyms
 
@@ -80,6 +81,9 @@ ARTICLE_COLUMNS = (
     "id", "path", "title", "lang", "category", "audience", "owner", "updated", "review_by",
     "products", "tags", "metadata", "html", "content_hash",
 )
+
+
+VERSION_NAME = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 
 
 def new_version_name() -> str:
@@ -141,6 +145,18 @@ class IndexRoot:
             yield
         finally:
             handle.close()
+
+    def passage_article(self, name: str, passage_id: int) -> str:
+        """The article a passage of a kept version belongs to; NotFound for an unknown version or passage."""
+        if not isinstance(name, str) or not VERSION_NAME.match(name) or \
+                not (self.version_dir(name) / "meta.sqlite").is_file():
+            raise NotFound(f"no index version {str(name)[:40]!r} (it may have been replaced and removed)")
+        uri = (self.version_dir(name) / "meta.sqlite").resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            row = connection.execute("SELECT article_id FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no passage {passage_id} in index version {name}")
+        return row[0]
 
     def start_version(self) -> VersionWriter:
         """A writer for a new version in a `.partial` directory beside the live one."""

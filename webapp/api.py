@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from indexer.errors import QueryError
+from indexer.errors import CommentTooLong, FeedbackOff, NotFound, QueryError, TooMany
+from indexer.feedback import EVENTS, MAX_COMMENT_CHARS, RATINGS
 from indexer.replies import CHANNELS
 from indexer.search import FILTERS
 from indexer.suggest import render_reply
+
+from . import querylog
+from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -46,11 +50,11 @@ def reply_channels() -> tuple[str, ...]:
 def search():
     """Ranked passages for `q`, at most `k` articles, optionally filtered and in one retrieval mode,
     each with suggested customer replies."""
+    mode = request.args.get("mode", "hybrid")
     response = searcher().search(
-        request.args.get("q", ""), int_arg("k", 5), mode=request.args.get("mode", "hybrid"), filters=filter_args(),
-        replies=reply_channels(),
+        request.args.get("q", ""), int_arg("k", 5), mode=mode, filters=filter_args(), replies=reply_channels(),
     )
-    return jsonify(response.as_dict())
+    return jsonify({**response.as_dict(), "search_id": querylog.log_search(response, mode)})
 
 
 @bp.post("/reply")
@@ -85,3 +89,92 @@ def health():
         },
         "facets": version.facets(),
     })
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 saying what to send."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise QueryError("send a JSON object")
+    return body
+
+
+def optional_text(body: dict, name: str, limit: int) -> str | None:
+    """A short text field of a JSON body, or None; a 400 for anything else."""
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise QueryError(f"{name} must be text of at most {limit} characters")
+    return value
+
+
+def logged_search(body: dict) -> str | None:
+    """The search a rating or event belongs to: optional, but when given it must have been logged."""
+    search_id = optional_text(body, "search_id", querylog.MAX_SEARCH_ID_CHARS)
+    if search_id and not querylog.store().search_exists(search_id):
+        raise NotFound(f"no logged search {search_id!r}")
+    return search_id
+
+
+def feedback_store():
+    """The feedback store; a 503 when the app runs with logging switched off."""
+    store = querylog.store()
+    if store is None:
+        raise FeedbackOff("feedback is switched off on this server (KB_FEEDBACK=0)")
+    return store
+
+
+def within_limit(kind: str) -> None:
+    """A 429 when this client has sent too many ratings or events in the last minute."""
+    if not current_app.extensions["kb.limits"][kind].allow(querylog.client_key()):
+        raise TooMany(f"too many {kind} requests from this client; try again in a minute")
+
+
+@bp.post("/feedback")
+def feedback():
+    """An agent's rating of one passage (helped, wrong, outdated), with an optional comment."""
+    store = feedback_store()
+    within_limit("feedback")
+    body = json_body()
+    passage_id = body.get("passage_id")
+    if not isinstance(passage_id, int) or isinstance(passage_id, bool) or passage_id < 0:
+        raise QueryError("passage_id must be a whole number")
+    rating = body.get("rating")
+    if rating not in RATINGS:
+        raise QueryError(f"rating must be one of {', '.join(RATINGS)}")
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise QueryError("comment must be text")
+    if comment and len(comment) > MAX_COMMENT_CHARS:
+        raise CommentTooLong(f"the comment is {len(comment):,} characters long; the limit is {MAX_COMMENT_CHARS:,}")
+    index_version = body.get("index_version")
+    article_id = searcher().root.passage_article(index_version, passage_id)
+    feedback_id = store.add_feedback(search_id=logged_search(body), index_version=index_version,
+                                     passage_id=passage_id, article_id=article_id, rating=rating, comment=comment)
+    return jsonify({"ok": True, "id": feedback_id, "article_id": article_id}), 201
+
+
+@bp.post("/event")
+def event():
+    """Something an agent did with a result: copied a reply (`copy`) or opened the article (`open`)."""
+    store = feedback_store()
+    within_limit("events")
+    body = json_body()
+    kind = body.get("kind")
+    if kind not in EVENTS:
+        raise QueryError(f"kind must be one of {', '.join(EVENTS)}")
+    article_id = optional_text(body, "article_id", 500)
+    if article_id is None or searcher().version.article(article_id) is None:
+        raise NotFound(f"no article {str(article_id)[:100]!r} in the index")
+    channel = body.get("channel")
+    if channel is not None and channel not in CHANNELS:
+        raise QueryError(f"channel must be one of {', '.join(CHANNELS)}")
+    store.add_event(search_id=logged_search(body), kind=kind, article_id=article_id, channel=channel)
+    return jsonify({"ok": True}), 201
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """An OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document())

@@ -6,6 +6,8 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import (
+    CommentTooLong,
+    FeedbackOff,
     IncompleteReply,
     IndexMismatch,
     IndexNotFound,
@@ -13,12 +15,13 @@ from indexer.errors import (
     NotFound,
     QueryError,
     ReplyRefused,
+    TooMany,
 )
 
 # Domain errors and the HTTP status each becomes.
 STATUS_FOR = {
-    QueryError: 400, NotFound: 404, ReplyRefused: 403, IncompleteReply: 422, IndexNotFound: 503,
-    IndexMismatch: 503,
+    CommentTooLong: 413, QueryError: 400, NotFound: 404, ReplyRefused: 403, IncompleteReply: 422,
+    TooMany: 429, FeedbackOff: 503, IndexNotFound: 503, IndexMismatch: 503,
 }
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from dataclasses import dataclass, field
 
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup
 
-from indexer.errors import QueryError
+from indexer.errors import KBError, QueryError
 from indexer.replies import CHANNELS, PLACEHOLDER
 from indexer.search import FILTERS
 
+from . import querylog
 from .highlight import highlight
 
 bp = Blueprint("pages", __name__)
@@ -27,14 +30,25 @@ def searcher():
     return current_app.extensions["kb.searcher"]
 
 
-def run_search(query: str, filters: dict, channel: str) -> tuple[list[dict], str | None]:
-    """Results with reply suggestions for the page, or an error message to show in place of them."""
+@dataclass
+class PageSearch:
+    """What the page shows for a question: results or an error, and the ids ratings and events refer to."""
+
+    results: list[dict] = field(default_factory=list)
+    error: str | None = None
+    search_id: str | None = None
+    index_version: str | None = None
+
+
+def run_search(query: str, filters: dict, channel: str) -> PageSearch:
+    """Results with reply suggestions for the page, logged; or an error message to show in their place."""
     if not query.strip():
-        return [], None
+        return PageSearch()
     try:
-        return searcher().search(query, k=PAGE_RESULTS, filters=filters, replies=(channel,)).results, None
+        response = searcher().search(query, k=PAGE_RESULTS, filters=filters, replies=(channel,))
     except QueryError as exc:
-        return [], str(exc)
+        return PageSearch(error=str(exc))
+    return PageSearch(response.results, None, querylog.log_search(response, "hybrid"), response.version)
 
 
 def page_channel() -> str:
@@ -85,8 +99,7 @@ def search_page():
     """The search box, focused, with filters, and results when the URL carries a question."""
     query = request.args.get("q", "")
     filters, channel = page_filters(), page_channel()
-    results, error = run_search(query, filters, channel)
-    return render_template("search.html", query=query, results=results, error=error, filters=filters,
+    return render_template("search.html", query=query, page=run_search(query, filters, channel), filters=filters,
                            facets=searcher().version.facets(), channel=channel, channels=CHANNELS)
 
 
@@ -94,8 +107,19 @@ def search_page():
 def results_fragment():
     """Only the result cards, for the page's script to swap in as the agent types."""
     query = request.args.get("q", "")
-    results, error = run_search(query, page_filters(), page_channel())
-    return render_template("_results.html", query=query, results=results, error=error)
+    return render_template("_results.html", query=query, page=run_search(query, page_filters(), page_channel()))
+
+
+def record_open(article_id: str, search_id: str) -> None:
+    """An article opened from a result counts as that search's answer being used."""
+    store = querylog.store()
+    if store is None or not search_id or len(search_id) > querylog.MAX_SEARCH_ID_CHARS:
+        return
+    try:
+        if store.search_exists(search_id):
+            store.add_event(search_id=search_id, kind="open", article_id=article_id)
+    except (sqlite3.Error, KBError) as exc:
+        current_app.logger.warning("article open not logged: %s", exc)
 
 
 @bp.get("/articles/<path:ref>")
@@ -104,6 +128,7 @@ def article_page(ref: str):
     row = searcher().version.article(ref) if len(ref) <= MAX_ARTICLE_REF else None
     if row is None:
         abort(404, description=f"no article {ref!r} in the index")
+    record_open(row["id"], request.args.get("from", ""))
     return render_template(
         "article.html",
         article=row,

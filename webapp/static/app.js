@@ -8,6 +8,12 @@
   let timer = null;
   let latest = 0;
 
+  // The logged search the results on screen belong to; the next keystrokes refine it rather than log anew.
+  function currentSearch() {
+    const list = results.querySelector("ol.results");
+    return list ? { id: list.dataset.searchId || null, version: list.dataset.indexVersion } : { id: null };
+  }
+
   async function refresh() {
     const query = input.value.trim();
     const ticket = ++latest;
@@ -16,6 +22,8 @@
     const url = new URL(window.location.href);
     params.forEach(function (value, key) { url.searchParams.set(key, value); });
     window.history.replaceState(null, "", url);
+    const previous = currentSearch().id;
+    if (previous && query) params.set("after", previous);
     try {
       const response = await fetch("/results?" + params.toString(), { headers: { Accept: "text/html" } });
       const html = await response.text();
@@ -23,6 +31,11 @@
     } catch (err) {
       // The form still works without the script; keep the last results on a network hiccup.
     }
+  }
+
+  function post(path, body) {
+    return fetch(path, { method: "POST", keepalive: true, headers: { "Content-Type": "application/json" },
+                         body: JSON.stringify(body) });
   }
 
   const strings = JSON.parse((document.getElementById("ui-strings") || {}).textContent || "{}");
@@ -75,11 +88,35 @@
     const copied = await writeClipboard(text);
     status.textContent = copied ? strings.copied : strings.copy_failed;
     figure.setAttribute("data-copied", copied ? "yes" : "no");
+    const card = figure.closest("li.card");
+    if (copied && card) {
+      post("/api/event", { search_id: currentSearch().id, kind: "copy", article_id: card.dataset.articleId,
+                           channel: figure.dataset.channel }).catch(function () {});
+    }
+  }
+
+  async function rate(button) {
+    const card = button.closest("li.card");
+    const box = button.closest(".rate");
+    const search = currentSearch();
+    const status = box.querySelector(".rate-status");
+    try {
+      const response = await post("/api/feedback", {
+        search_id: search.id, index_version: search.version, passage_id: Number(card.dataset.passageId),
+        rating: button.dataset.rating, comment: box.querySelector(".rate-comment").value,
+      });
+      status.textContent = response.ok ? strings.rate_thanks : strings.rate_failed;
+      box.setAttribute("data-rated", response.ok ? button.dataset.rating : "failed");
+    } catch (err) {
+      status.textContent = strings.rate_failed;
+    }
   }
 
   results.addEventListener("click", function (event) {
     const button = event.target.closest("button.copy");
     if (button) copyReply(button.closest(".reply"));
+    const rating = event.target.closest("button.rating");
+    if (rating) rate(rating);
   });
   // The same placeholder twice in one reply is one field: typing in one fills the others.
   results.addEventListener("input", function (event) {

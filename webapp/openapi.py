@@ -1,0 +1,153 @@
+"""The OpenAPI 3.1 description of /api, served at /api/openapi.json and checked against the real routes."""
+
+from __future__ import annotations
+
+from indexer import __version__
+from indexer.config import MAX_QUERY_CHARS, MAX_RESULTS
+from indexer.feedback import EVENTS, MAX_COMMENT_CHARS, RATINGS
+from indexer.replies import CHANNELS, MAX_VALUE_CHARS
+from indexer.search import MODES
+
+
+def _error(description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(description: str, schema: dict) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _query(name: str, description: str, schema: dict, required: bool = False) -> dict:
+    return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+
+
+def _body(schema: dict) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+TEXT = {"type": "string"}
+OBJECT = {"type": "object"}
+
+SEARCH_PARAMETERS = [
+    _query("q", "The customer's question.", {"type": "string", "maxLength": MAX_QUERY_CHARS}, required=True),
+    _query("k", "How many articles to return.", {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS,
+                                                 "default": 5}),
+    _query("mode", "Retrieval mode.", {"type": "string", "enum": list(MODES), "default": "hybrid"}),
+    _query("lang", "Only articles in this language.", TEXT),
+    _query("category", "Only articles in this category.", TEXT),
+    _query("product", "Only articles about this product code.", TEXT),
+    _query("audience", "Only customer-facing or only internal articles.",
+           {"type": "string", "enum": ["customer", "internal"]}),
+    _query("channel", "Channels to suggest replies in (repeat or comma-separate); all by default.", TEXT),
+    _query("replies", "0 leaves reply suggestions out.", {"type": "string", "enum": ["0", "1"]}),
+    _query("after", "The previous search of the same typing session, which this one replaces in the log.", TEXT),
+]
+
+REPLY = {
+    "type": "object",
+    "properties": {
+        "kind": {"type": "string", "enum": ["template", "extract"]},
+        "channel": {"type": "string", "enum": list(CHANNELS)},
+        "lang": TEXT,
+        "text": TEXT,
+        "placeholders": {"type": "array", "items": {"type": "object", "properties": {
+            "name": TEXT, "fallback": {"type": ["string", "null"]}}}},
+        "source": OBJECT,
+    },
+}
+
+RESULT = {
+    "type": "object",
+    "properties": {
+        "rank": {"type": "integer"}, "passage_id": {"type": "integer"}, "score": {"type": "number"},
+        "article_id": TEXT, "title": TEXT, "section": TEXT, "anchor": TEXT, "lang": TEXT, "text": TEXT,
+        "metadata": OBJECT, "scores": OBJECT, "more": {"type": "array", "items": OBJECT},
+        "replies": {"type": "array", "items": REPLY},
+    },
+}
+
+
+def openapi_document() -> dict:
+    """The whole description, built from the same constants the routes check against."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "kb-assistant API", "version": __version__,
+                 "description": "Search the knowledge base, fill reply templates, rate results. Every "
+                                "response is a JSON object with `ok`; errors add `error` and `status`."},
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "Ranked passages for a question, with reply suggestions",
+                "parameters": SEARCH_PARAMETERS,
+                "responses": {
+                    "200": _ok("Results", {"type": "object", "properties": {
+                        "ok": {"const": True}, "query": TEXT, "lang": {"type": ["string", "null"]},
+                        "filters": OBJECT, "index_version": TEXT, "signals": OBJECT,
+                        "search_id": {"type": ["string", "null"]},
+                        "results": {"type": "array", "items": RESULT}}}),
+                    "400": _error("The question or a parameter is out of bounds"),
+                    "503": _error("No index has been built yet"),
+                },
+            }},
+            "/api/reply": {"post": {
+                "summary": "Fill one article's reply template for a channel",
+                "requestBody": _body({"type": "object", "required": ["article"], "properties": {
+                    "article": TEXT, "channel": {"type": "string", "enum": list(CHANNELS), "default": "chat"},
+                    "lang": TEXT, "values": {"type": "object", "additionalProperties": {
+                        "type": "string", "maxLength": MAX_VALUE_CHARS}}}}),
+                "responses": {
+                    "200": _ok("The filled reply", {"type": "object", "properties": {
+                        "ok": {"const": True}, "article_id": TEXT, "channel": TEXT, "lang": TEXT, "text": TEXT,
+                        "source": OBJECT}}),
+                    "400": _error("A malformed request"),
+                    "403": _error("The article is internal"),
+                    "404": _error("No such article, or no template for the channel"),
+                    "422": _error("Placeholders without value or fallback (listed in `missing`)"),
+                },
+            }},
+            "/api/feedback": {"post": {
+                "summary": "Rate one passage of a search",
+                "requestBody": _body({"type": "object", "required": ["index_version", "passage_id", "rating"],
+                                      "properties": {
+                                          "search_id": TEXT, "index_version": TEXT,
+                                          "passage_id": {"type": "integer", "minimum": 0},
+                                          "rating": {"type": "string", "enum": list(RATINGS)},
+                                          "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS}}}),
+                "responses": {
+                    "201": _ok("Recorded", {"type": "object", "properties": {
+                        "ok": {"const": True}, "id": {"type": "integer"}, "article_id": TEXT}}),
+                    "400": _error("A malformed request"),
+                    "404": _error("Unknown index version, passage or search"),
+                    "413": _error("The comment is too long"),
+                    "429": _error("Too many ratings from this client"),
+                    "503": _error("Feedback is switched off"),
+                },
+            }},
+            "/api/event": {"post": {
+                "summary": "Record that an agent copied a reply or opened an article",
+                "requestBody": _body({"type": "object", "required": ["kind", "article_id"], "properties": {
+                    "search_id": TEXT, "kind": {"type": "string", "enum": list(EVENTS)}, "article_id": TEXT,
+                    "channel": {"type": "string", "enum": list(CHANNELS)}}}),
+                "responses": {
+                    "201": _ok("Recorded", {"type": "object", "properties": {"ok": {"const": True}}}),
+                    "400": _error("A malformed request"),
+                    "404": _error("Unknown article or search"),
+                    "429": _error("Too many events from this client"),
+                    "503": _error("Feedback is switched off"),
+                },
+            }},
+            "/api/health": {"get": {
+                "summary": "The live index version, its counts and facets",
+                "responses": {"200": _ok("Health", {"type": "object", "properties": {
+                    "ok": {"const": True}, "index": OBJECT, "facets": OBJECT}}),
+                    "503": _error("No index has been built yet")},
+            }},
+            "/api/openapi.json": {"get": {
+                "summary": "This description",
+                "responses": {"200": _ok("OpenAPI 3.1", OBJECT)},
+            }},
+        },
+        "components": {"schemas": {"Error": {"type": "object", "required": ["ok", "error", "status"], "properties": {
+            "ok": {"const": False}, "error": TEXT, "status": {"type": "integer"},
+            "missing": {"type": "array", "items": TEXT}}}}},
+    }

@@ -1,0 +1,42 @@
+"""The web app's side of the query log: record searches, ratings and events without ever failing a search."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from flask import current_app, request
+
+from indexer.errors import KBError
+from indexer.search import SearchResponse
+
+# A search id as the store makes them (secrets.token_urlsafe(12)); anything else is not looked up.
+MAX_SEARCH_ID_CHARS = 32
+
+
+def store():
+    """The app's feedback store, or None when logging is switched off."""
+    return current_app.extensions["kb.feedback"]
+
+
+def log_search(response: SearchResponse, mode: str) -> str | None:
+    """Record a search; its id for later ratings and events, or None when logging is off or failed.
+
+    `after` (a request parameter) names the previous search of the same typing session, which this one
+    replaces when it only extends or trims the question.
+    """
+    feedback = store()
+    if feedback is None:
+        return None
+    after = request.values.get("after", "")[:MAX_SEARCH_ID_CHARS] or None
+    try:
+        return feedback.log_search(query=response.query, lang=response.lang, mode=mode,
+                                   filters=response.filters or {}, index_version=response.version,
+                                   results=response.results, signals=response.signals or {}, after=after)
+    except (sqlite3.Error, KBError) as exc:
+        current_app.logger.warning("search not logged: %s", exc)
+        return None
+
+
+def client_key() -> str:
+    """Who counts as one client for rate limits: the address the request came from (never stored)."""
+    return request.remote_addr or "unknown"
