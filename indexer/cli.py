@@ -270,5 +270,54 @@ def serve_command(index_dir, model, host, port, workers):
     )
 
 
+@main.command("report")
+@index_option
+@model_option
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Only searches from this day on (YYYY-MM-DD; default: all the log keeps).")
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Only the last N days.")
+@click.option("--format", "output", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True,
+              help="How to print the report.")
+@click.option("--section", type=click.Choice(["gaps", "articles", "stale", "never_shown", "days", "categories"]),
+              default="articles", show_default=True, help="The part of the report --format csv prints.")
+@click.option("--purge", is_flag=True,
+              help="Delete what is older than the retention period (KB_RETENTION_DAYS, default 90) first.")
+@click.option("--feedback-db", envvar="KB_FEEDBACK_DB", type=click.Path(dir_okay=False), default=None,
+              help="The query log (env KB_FEEDBACK_DB; default: feedback.sqlite in the index directory).")
+def report_command(index_dir, model, since, days, output, section, purge, feedback_db):
+    """What agents searched and rated, for the editors: content gaps, articles, stale articles.
+
+    Content gaps are questions with no good result or marked wrong, grouped by meaning. Per article:
+    times shown and used, and helped / wrong / outdated ratings, with the owner. With --purge, searches,
+    ratings and events older than the retention period are deleted first.
+    """
+    import datetime as dt
+
+    from .errors import KBError
+    from .feedback import SQLiteFeedbackStore, now
+    from .reports import as_csv, as_text, build_report
+    from .store import IndexRoot
+
+    settings = settings_for(index_dir=index_dir, model=model, feedback_db=feedback_db)
+    store = SQLiteFeedbackStore(settings.feedback_path)
+    try:
+        if purge:
+            cutoff = now() - dt.timedelta(days=settings.retention_days)
+            purged = store.purge(cutoff)
+            click.echo(f"Purged {purged.searches:,} searches, {purged.feedback:,} ratings and {purged.events:,} "
+                       f"events from before {cutoff:%Y-%m-%d} ({settings.retention_days} days kept)", err=True)
+        start = now() - dt.timedelta(days=days) if days else (since.replace(tzinfo=dt.UTC) if since else None)
+        version = IndexRoot(settings.index_dir).open_current()
+        report = build_report(store, version, settings.embedder(), start)
+    except KBError as exc:
+        fail(str(exc))
+    if output == "json":
+        click.echo(json.dumps({"ok": True, **report}, ensure_ascii=False, indent=2))
+    elif output == "csv":
+        click.echo(as_csv(report, section), nl=False)
+    else:
+        click.echo(as_text(report))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -24,7 +24,7 @@ PHONE = re.compile(
     r"|(?<![\w+])\+\d{1,3}(?:[ -]?\d){6,12}(?![\w-])"
 )
 # Order, case and account numbers: anything with five or more digits in a row, with or without a prefix.
-NUMBER = re.compile(r"(?<![\w-])(?:[A-Za-zÆØÅæøå]{1,4}[- ]?)?\d{5,}(?:[-./]\d+)*(?![\w-])")
+NUMBER = re.compile(r"(?<![\w-])(?:[A-Za-zÆØÅæøå]{1,4}-?)?\d{5,}(?:[-./]\d+)*(?![\w-])")
 
 MASKS = (
     (EMAIL, "[e-mail]"),

@@ -79,6 +79,8 @@ def client(app):
 
 
 STARTUP_SECONDS = 120
+# The editors' token the live server is started with.
+EDITOR_TOKEN = "editor-token-for-tests"
 
 
 def free_port() -> int:
@@ -101,7 +103,8 @@ def live_server(sample_index):
     kb = Path(sys.executable).with_name("kb")
     process = subprocess.Popen(
         [str(kb), "serve", "--index", str(sample_index.index_dir), "--port", str(port), "--workers", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "KB_EDITOR_TOKEN": EDITOR_TOKEN},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_SECONDS

@@ -143,3 +143,32 @@ def test_the_page_speaks_english(page):
     reply = page.locator("li.card .reply").first
     assert reply.locator("button.copy").inner_text() == "Copy reply"
     assert reply.get_attribute("data-channel") == "phone" and reply.get_attribute("lang") == "en"
+
+
+def test_rating_a_result(page):
+    page.goto("/")
+    card = search(page, "hvor lenge er angreretten")
+    card.locator(".rate-comment").fill("fristen står feil for medlemmer")
+    card.locator('button.rating[data-rating="outdated"]').click()
+    page.wait_for_selector('li.card .rate[data-rated="outdated"]')
+    assert card.locator(".rate-status").inner_text() == "Takk, redaktørene får beskjed."
+
+
+def test_reports_page_behind_the_editor_token(page):
+    from .conftest import EDITOR_TOKEN
+
+    page.goto("/")
+    search(page, "har dere vinterdekk til elbil")
+    response = page.goto("/reports")
+    assert response.status == 401
+    page.fill("#token", "feil-nøkkel")
+    page.click("form.login button[type=submit]")
+    assert page.locator("form.login .error").inner_text() == "Feil nøkkel."
+    page.fill("#token", EDITOR_TOKEN)
+    page.click("form.login button[type=submit]")
+    page.wait_for_selector("#gaps")
+    assert page.locator("h1").inner_text() == "Rapport for redaktører"
+    assert "har dere vinterdekk til elbil" in page.locator("#gaps").inner_text()
+    assert page.locator("#charts svg").count() >= 2
+    page.goto("/reports?ui=en")
+    assert page.locator("h1").inner_text() == "Report for editors"

@@ -65,7 +65,8 @@ def test_extract_greets_in_the_articles_language_with_fallbacks(client):
     assert reply["lang"] == "en" and reply["channel"] == "email"
     assert reply["text"].startswith("Hi {customer_name},\n\n") and reply["text"].endswith("Kind regards\n{agent_name}")
     assert reply["placeholders"] == [
-        {"name": "customer_name", "fallback": ""}, {"name": "agent_name", "fallback": "Fjordhjem Elektro Customer Service"},
+        {"name": "customer_name", "fallback": ""},
+        {"name": "agent_name", "fallback": "Fjordhjem Elektro Customer Service"},
     ]
 
 

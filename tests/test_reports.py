@@ -1,0 +1,159 @@
+"""The editors' report: gaps grouped by meaning, per-article records, staleness, formats, the page."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+
+from indexer.feedback import SQLiteFeedbackStore, now
+from indexer.reports import as_csv, as_text, build_report, cluster_questions, is_gap
+from indexer.store import IndexRoot
+from webapp import create_app
+
+# Paraphrases agents type for questions the sample KB does not answer, by topic.
+PARAPHRASES = {
+    "tyres": ["selger dere vinterdekk", "har dere vinterdekk til elbil", "kan jeg kjøpe vinterdekk hos dere",
+              "vinterdekk til bilen min?"],
+    "trailer": ["kan kunden leie tilhenger", "leier dere ut tilhenger på lørdag", "utleie av tilhenger"],
+    "pizza": ["can I order pizza delivered", "do you deliver pizza", "pizza delivery to my door"],
+    "shares": ["can I buy shares in the company", "how do I invest in your company stock",
+               "are your shares listed on the stock exchange"],
+    "bikes": ["reparerer dere sykler", "kan jeg få fikset sykkelen min hos dere", "sykkelreparasjon"],
+}
+ENGLISH = {"pizza", "shares"}
+
+
+def test_paraphrases_are_grouped_by_topic_and_topics_never_mixed(sample_index, embedder):
+    version = IndexRoot(sample_index.index_dir).open_current()
+    questions = [q for qs in PARAPHRASES.values() for q in qs]
+    topic_of = {q: topic for topic, qs in PARAPHRASES.items() for q in qs}
+    langs = ["en" if topic_of[q] in ENGLISH else "nb" for q in questions]
+    groups = [[questions[i] for i in group] for group in cluster_questions(questions, embedder,
+                                                                           version.lexical.idf, langs)]
+    assert all(len({topic_of[q] for q in group}) == 1 for group in groups), groups
+    whole = {topic_of[group[0]] for group in groups if len(group) == len(PARAPHRASES[topic_of[group[0]]])}
+    # Bicycle repair shares no word stem ("sykler", "sykkelen", "sykkelreparasjon") and the bundled English
+    # model barely relates them: those stay apart. Every other topic is one group.
+    assert whole == {"tyres", "trailer", "pizza", "shares"}
+
+
+def test_gap_rules_per_language():
+    assert is_gap({"lang": "en", "keywords": 0.9, "meaning": 0.2})
+    assert not is_gap({"lang": "en", "keywords": 0.1, "meaning": 0.6})
+    assert is_gap({"lang": "nb", "keywords": 0.1, "meaning": 0.9})
+    assert not is_gap({"lang": "nb", "keywords": 0.8, "meaning": None})
+    assert is_gap({"lang": "en", "keywords": 0.1, "meaning": None})  # the model did not run: keywords decide
+
+
+@pytest.fixture
+def logged(sample_index, embedder, tmp_path):
+    """A feedback log filled through the real search, as agents would."""
+    from indexer.search import Searcher
+
+    store = SQLiteFeedbackStore(tmp_path / "f.sqlite")
+    searcher = Searcher(sample_index, embedder)
+    yesterday = now() - dt.timedelta(days=1)
+    ids = {}
+    for question in ["hvor lenge er angreretten", "har dere vinterdekk til elbil", "vinterdekk til elbilen",
+                     "can I order pizza delivered", "do you deliver pizza", "kunden vil kansellere bestillingen"]:
+        response = searcher.search(question, k=3)
+        ids[question] = store.log_search(query=question, lang=response.lang, mode="hybrid", filters={},
+                                         index_version=response.version, results=response.results,
+                                         signals=response.signals, at=yesterday)
+    angrerett = searcher.search("hvor lenge er angreretten", k=1).results[0]
+    store.add_feedback(search_id=ids["hvor lenge er angreretten"], index_version=searcher.version.name,
+                       passage_id=angrerett["passage_id"], article_id=angrerett["article_id"], rating="outdated",
+                       comment=None)
+    store.add_event(search_id=ids["hvor lenge er angreretten"], kind="copy", article_id="retur/angrerett")
+    cancel = searcher.search("kunden vil kansellere bestillingen", k=1).results[0]
+    store.add_feedback(search_id=ids["kunden vil kansellere bestillingen"], index_version=searcher.version.name,
+                       passage_id=cancel["passage_id"], article_id=cancel["article_id"], rating="wrong",
+                       comment="svaret gjaldt ikke delbetaling")
+    return store
+
+
+def test_report_from_a_real_log(logged, sample_index, embedder):
+    version = IndexRoot(sample_index.index_dir).open_current()
+    report = build_report(logged, version, embedder, today=dt.date(2027, 4, 25))
+    assert report["period"]["searches"] == 6 and report["period"]["used"] == 1 and report["period"]["feedback"] == 2
+    gaps = {tuple(sorted(gap["examples"])): gap for gap in report["gaps"]}
+    assert gaps[("har dere vinterdekk til elbil", "vinterdekk til elbilen")]["count"] == 2
+    assert gaps[("can I order pizza delivered", "do you deliver pizza")]["count"] == 2
+    assert gaps[("kunden vil kansellere bestillingen",)]["marked_wrong"] == 1
+    assert [gap["count"] for gap in report["gaps"]] == sorted((gap["count"] for gap in report["gaps"]), reverse=True)
+    records = {record["article_id"]: record for record in report["articles"]}
+    assert records["retur/angrerett"]["outdated"] == 1 and records["retur/angrerett"]["used"] == 1
+    assert records["retur/angrerett"]["shown"] >= 1 and records["retur/angrerett"]["owner"] == "Kundeservice"
+    assert report["articles"][0]["wrong"] + report["articles"][0]["outdated"] == 1
+    assert {item["article_id"] for item in report["stale"]} >= {"retur/angrerett"}  # review_by 2027-05-01
+    assert "intern/eskaleringsruter" in {item["article_id"] for item in report["never_shown"]}
+    assert report["days"] == [{"day": report["days"][0]["day"], "searches": 6, "used": 1, "used_share": 0.167}]
+    assert {row["category"] for row in report["categories"]} == {"retur", "ordre"}
+
+    text = as_text(report)
+    assert "6 searches since the start of the log, 1 with an answer used, 2 ratings" in text
+    assert "     2  " in text and "retur/angrerett" in text
+    rows = list(csv.DictReader(io.StringIO(as_csv(report, "articles"))))
+    assert {"article_id", "owner", "shown", "used", "helped", "wrong", "outdated"} <= set(rows[0])
+    assert len(rows) == len(version.articles())
+    gap_rows = list(csv.DictReader(io.StringIO(as_csv(report, "gaps"))))
+    assert gap_rows[0]["count"] == "2"
+    json.dumps(report)  # the JSON format is the dict as it is
+
+
+def test_report_over_an_empty_log_says_so(sample_index, embedder, tmp_path):
+    version = IndexRoot(sample_index.index_dir).open_current()
+    report = build_report(SQLiteFeedbackStore(tmp_path / "empty.sqlite"), version, embedder)
+    assert report["gaps"] == [] and report["days"] == [] and report["categories"] == []
+    assert len(report["never_shown"]) == len(version.articles())
+    assert "The log is empty for this period" in as_text(report)
+    assert as_csv(report, "gaps") == ""
+
+
+@pytest.mark.parametrize("output", ["text", "csv", "json"])
+def test_kb_report_formats(logged, sample_index, output):
+    from click.testing import CliRunner
+
+    from indexer.cli import main
+
+    result = CliRunner().invoke(main, ["report", "--index", str(sample_index.index_dir), "--feedback-db",
+                                       str(logged.path), "--format", output, "--section", "gaps"])
+    assert result.exit_code == 0, result.output
+    if output == "json":
+        assert json.loads(result.output)["period"]["searches"] == 6
+    elif output == "csv":
+        assert result.output.startswith("count,examples,marked_wrong,no_good_result,languages,last_seen\n")
+    else:
+        assert result.output.startswith("6 searches since the start of the log")
+
+
+@pytest.fixture
+def editor_app(logged, sample_index):
+    return create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": str(logged.path),
+                       "EDITOR_TOKEN": "redaktør-nøkkel-123", "TESTING": True})
+
+
+def test_reports_need_the_editor_token(editor_app, sample_index):
+    client = editor_app.test_client()
+    assert client.get("/reports").status_code == 401
+    assert client.get("/reports.csv").status_code == 401
+    assert client.post("/reports/login", data={"token": "gjetning"}).status_code == 401
+    assert client.get("/reports.json", headers={"Authorization": "Bearer gjetning"}).status_code == 401
+    assert client.get("/reports.json", headers={"Authorization": "Bearer redaktør-nøkkel-123"}).status_code == 200
+    signed = client.post("/reports/login", data={"token": "redaktør-nøkkel-123"})
+    assert signed.status_code == 302
+    cookie = signed.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "redaktør" not in cookie
+    page = client.get("/reports?days=7")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count("<svg") == 3 and "vinterdekk til elbilen" in html
+    assert client.get("/reports.csv?section=stale").headers["Content-Type"].startswith("text/csv")
+    assert client.get("/reports?days=0").status_code == 400
+    off = create_app({"INDEX_DIR": str(sample_index.index_dir), "TESTING": True, "EDITOR_TOKEN": None})
+    response = off.test_client().get("/reports")
+    assert response.status_code == 403 and "KB_EDITOR_TOKEN" in response.get_data(as_text=True)
