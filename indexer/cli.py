@@ -285,7 +285,7 @@ def serve_command(index_dir, model, host, port, workers):
 @click.option("--feedback-db", envvar="KB_FEEDBACK_DB", type=click.Path(dir_okay=False), default=None,
               help="The query log (env KB_FEEDBACK_DB; default: feedback.sqlite in the index directory).")
 def report_command(index_dir, model, since, days, output, section, purge, feedback_db):
-    """What agents searched and rated, for the editors: content gaps, articles, stale articles.
+    """What agents searched and rated: content gaps, articles, stale articles.
 
     Content gaps are questions with no good result or marked wrong, grouped by meaning. Per article:
     times shown and used, and helped / wrong / outdated ratings, with the owner. With --purge, searches,

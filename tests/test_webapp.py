@@ -25,6 +25,7 @@ def test_api_and_cli_return_the_same_results(client, sample_index):
 
     direct = Searcher(sample_index).search("faktura purregebyr", k=5).as_dict()
     via_api = client.get("/api/search?q=faktura purregebyr&k=5&replies=0").get_json()
+    assert isinstance(via_api.pop("search_id"), str)
     assert via_api == direct
 
 
@@ -98,8 +99,8 @@ def test_page_language_follows_the_browser(client):
 
 def test_result_cards(client):
     html = client.get("/?q=angrerett 14 dager").get_data(as_text=True)
-    assert '<ol class="results">' in html
-    assert '<a href="/articles/retur/angrerett#' in html
+    assert '<ol class="results" data-search-id="' in html
+    assert '<a href="/articles/retur/angrerett?from=' in html
     assert "<mark>angrerett</mark>" in html.lower()
     assert "Eier: Kundeservice" in html
     assert "Oppdatert 2026-" in html
@@ -107,7 +108,7 @@ def test_result_cards(client):
 
 def test_results_fragment_for_the_script(client):
     html = client.get("/results?q=robotstøvsuger kobler ikke til wifi").get_data(as_text=True)
-    assert html.lstrip().startswith("<ol class=\"results\">")
+    assert html.lstrip().startswith("<ol class=\"results\" data-search-id=")
     assert "<html" not in html
     assert "/articles/produkter/rs-300-robotstovsuger" in html
 
