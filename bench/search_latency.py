@@ -9,7 +9,8 @@ alike. "hybrid" and "dense" ask for no reply suggestions (replies=0) and are wri
 temporary folder; "hybrid, not logged" is the same on an app with the log switched off. "hybrid+replies"
 is what the page and a default /api/search call do: templates, or extracts whose sentences are embedded
 at query time (cached by text, so a sentence seen before costs nothing); a second round of it shows the
-cost once the cache holds the common questions' sentences.
+cost once the caches hold the questions' vectors and sentences. Each variant has an app of its own, so
+none answers from another's caches; the question pool repeats some questions, as agents do.
 """
 
 from __future__ import annotations
@@ -70,28 +71,32 @@ def main() -> int:
     if index_dir is None:
         index_dir = Path(tempfile.mkdtemp(prefix="kb-latency-")) / "index"
         build_index(Settings.from_env(kb_dir=args.kb, index_dir=index_dir))
+    # One app per variant, so no variant answers from another's caches (question vectors, sentences).
     log_dir = Path(tempfile.mkdtemp(prefix="kb-latency-log-"))
-    client = create_app({"INDEX_DIR": str(index_dir), "WARM_UP": True,
-                         "FEEDBACK_DB": str(log_dir / "feedback.sqlite")}).test_client()
-    unlogged = create_app({"INDEX_DIR": str(index_dir), "WARM_UP": True, "FEEDBACK": False}).test_client()
+    clients = {
+        name: create_app({"INDEX_DIR": str(index_dir), "WARM_UP": True, "FEEDBACK": name != "hybrid, not logged",
+                          "FEEDBACK_DB": str(log_dir / f"feedback-{number}.sqlite")}).test_client()
+        for number, name in enumerate(VARIANTS)
+    }
     asked = questions(args.count)
-    for question in asked[:20]:
-        client.get("/api/search", query_string={"q": question, "replies": "0"})
+    for client in clients.values():
+        for warm_up in ("warm up", "oppvarming"):
+            client.get("/api/search", query_string={"q": warm_up, "replies": "0"})
 
     timings: dict[str, list[float]] = {name: [] for name in VARIANTS}
     failures = 0
     for question in asked:
         for name, params in VARIANTS.items():
-            asking = unlogged if name == "hybrid, not logged" else client
             began = time.perf_counter()
-            response = asking.get("/api/search", query_string={"q": question, **params})
+            response = clients[name].get("/api/search", query_string={"q": question, **params})
             timings[name].append((time.perf_counter() - began) * 1000)
             failures += response.status_code != 200
     # The same questions again: sentences seen before come from the cache, as for an agent's common questions.
     timings["hybrid+replies, repeated"] = []
     for question in asked:
         began = time.perf_counter()
-        response = client.get("/api/search", query_string={"q": question, **VARIANTS["hybrid+replies"]})
+        response = clients["hybrid+replies"].get("/api/search",
+                                                 query_string={"q": question, **VARIANTS["hybrid+replies"]})
         timings["hybrid+replies, repeated"].append((time.perf_counter() - began) * 1000)
         failures += response.status_code != 200
     summary = {

@@ -40,8 +40,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--swaps", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-replies", action="store_true", help="Ask without reply suggestions (replies=0).")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    extra = {"replies": "0"} if args.no_replies else {}
     clients = min(args.clients, 64)
     seconds = min(args.seconds, 600)
 
@@ -65,7 +67,7 @@ def main() -> int:
             n += clients
             start = time.monotonic()
             try:
-                status, payload = get_json(search_url(base, question, k=5))
+                status, payload = get_json(search_url(base, question, k=5, **extra))
             except OSError:
                 status, payload = 0, {}
             with lock:

@@ -185,12 +185,18 @@ class SQLiteFeedbackStore:
             raise QueryError(f"rating must be one of {', '.join(RATINGS)}")
         if comment is not None and len(comment) > MAX_COMMENT_CHARS:
             raise QueryError(f"the comment is {len(comment):,} characters long; the limit is {MAX_COMMENT_CHARS:,}")
-        cursor = self.db.execute(
-            "INSERT INTO feedback (at, search_id, index_version, passage_id, article_id, rating, comment)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (timestamp(at or now()), search_id, index_version, int(passage_id), article_id, rating,
-             mask(comment.strip()) if comment and comment.strip() else None),
-        )
+        # A rating is written through to the disk before it is acknowledged, even at the cost of an fsync;
+        # the many search rows are not (WAL keeps them safe from a crash of the app, not of the machine).
+        self.db.execute("PRAGMA synchronous=FULL")
+        try:
+            cursor = self.db.execute(
+                "INSERT INTO feedback (at, search_id, index_version, passage_id, article_id, rating, comment)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (timestamp(at or now()), search_id, index_version, int(passage_id), article_id, rating,
+                 mask(comment.strip()) if comment and comment.strip() else None),
+            )
+        finally:
+            self.db.execute("PRAGMA synchronous=NORMAL")
         if rating == "helped" and search_id:
             self.db.execute("UPDATE searches SET used = 1 WHERE id = ?", (search_id,))
         return int(cursor.lastrowid)

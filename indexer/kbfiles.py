@@ -1,9 +1,13 @@
-"""Which files of a KB folder are articles, without ever following a path out of the folder."""
+"""The files of a KB folder: which are articles (never following a path out of the folder), and its own YAML."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+import yaml
+
+from .errors import ArticleError
 
 # Not articles: the editors' own notes, synonyms and other files that start with '_' or '.'.
 SKIPPED_NAMES = {"readme.md", "license.md", "changelog.md", "contributing.md", "security.md"}
@@ -35,3 +39,21 @@ def is_inside(path: Path, root: Path) -> bool:
     except ValueError:
         return False
     return True
+
+
+def read_kb_yaml(kb_dir: Path, name: str):
+    """The data in one of the KB's own YAML files (`_synonyms.yaml`, ...), or None when there is none.
+
+    ArticleError names the file, and the line of a YAML mistake, as for a broken article.
+    """
+    path = Path(kb_dir) / name
+    if not path.is_file():
+        return None
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ArticleError(name, "not valid UTF-8") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ArticleError(name, f"invalid YAML: {getattr(exc, 'problem', exc)}",
+                           line=mark.line + 1 if mark else None) from None

@@ -14,9 +14,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .errors import ArticleError, QueryError
+from .kbfiles import read_kb_yaml
 
 CHANNELS = ("chat", "email", "phone")
 # A template written for no channel in particular; it serves each channel without a variant of its own.
@@ -165,17 +164,7 @@ def declarations(raw, where: str) -> dict[str, str | None]:
 
 def load_kb_declarations(kb_dir: Path) -> dict[str, str | None]:
     """The KB-wide placeholders in `_placeholders.yaml`, or none; ArticleError names a broken file."""
-    path = Path(kb_dir) / PLACEHOLDERS_FILE
-    if not path.is_file():
-        return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ArticleError(PLACEHOLDERS_FILE, "not valid UTF-8") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ArticleError(PLACEHOLDERS_FILE, f"invalid YAML: {getattr(exc, 'problem', exc)}",
-                           line=mark.line + 1 if mark else None) from None
+    data = read_kb_yaml(kb_dir, PLACEHOLDERS_FILE)
     return declarations(data, PLACEHOLDERS_FILE)
 
 

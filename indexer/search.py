@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,8 @@ RELOAD_SECONDS = 0.25
 # Candidates fetched per requested article: enough that grouping still fills the list.
 CANDIDATES_PER_RESULT = 10
 MIN_CANDIDATES = 50
+# Question vectors kept in memory (about 1.5 kB each).
+QUERY_VECTOR_CACHE = 2048
 # Further passages shown behind an article's best one.
 MORE_PER_ARTICLE = 2
 
@@ -104,6 +107,7 @@ class Searcher:
         self.weight_overrides = parse_weights(settings.fusion_weights) if settings.fusion_weights else None
         self.max_results = MAX_RESULTS
         self.suggester = ReplySuggester(self.embedder)
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()
@@ -149,6 +153,21 @@ class Searcher:
             version.language_prior(lang, OTHER_LANGUAGE_FACTOR)
         return version
 
+    def query_vector(self, text: str) -> np.ndarray:
+        """The question's vector, from a small cache: agents ask the same questions, and the page asks again
+        for the same words when a filter or the channel changes."""
+        with self._lock:
+            vector = self._query_vectors.get(text)
+            if vector is not None:
+                self._query_vectors.move_to_end(text)
+                return vector
+        vector = self.embedder.embed_query(text)
+        with self._lock:
+            self._query_vectors[text] = vector
+            while len(self._query_vectors) > QUERY_VECTOR_CACHE:
+                self._query_vectors.popitem(last=False)
+        return vector
+
     def warm_up(self) -> None:
         """Load the index and the model now, so the first agent does not wait for them."""
         self.search("warm up", k=1)
@@ -179,7 +198,7 @@ class Searcher:
             terms = self._weighted_terms(text, query_lang, version.synonyms.expand(text))
             lexical_hits = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
         if mode == "dense" or (mode == "hybrid" and dense_needed(weights, len(lexical_hits), wanted)):
-            query_vector = self.embedder.embed_query(text)
+            query_vector = self.query_vector(text)
             dense_hits = version.search(query_vector, wanted, allowed)
         if mode == "dense":
             hits = dense_hits
@@ -194,7 +213,9 @@ class Searcher:
             "meaning": round(float(dense_hits[0][1]), 4) if dense_hits else None,
         }
         if replies:
-            self.suggester.attach(version, results, text, query_lang, _channels(replies), query_vector)
+            known = query_vector
+            self.suggester.attach(version, results, text, query_lang, _channels(replies),
+                                  lambda: known if known is not None else self.query_vector(text))
         return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters,
                               signals=signals)
 

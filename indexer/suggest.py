@@ -1,9 +1,10 @@
 """Reply suggestions for search results: the editors' templates first, else sentences lifted from the passage.
 
-An extract is one to three sentences of the result's passage, chosen by how close each sentence is to the
-question in the embedding model's space (plus the share of the question's keywords it holds, since the
-bundled model reads bokmål poorly), wrapped in a greeting and a closing in the article's language and the
-channel's style. Nothing is written that the article does not say; every reply names its source.
+An extract is one to three sentences from the result's passages: the few that hold most of the question's
+keywords are compared with the question in the embedding model's space, and the closest (by meaning plus
+keywords, since the bundled model reads bokmål poorly) are kept in the article's order, wrapped in a
+greeting and a closing in the article's language and the channel's style. Nothing is written that the
+article does not say; every reply names its source.
 Internal articles never get replies: agents see them, customers must not.
 """
 
@@ -13,12 +14,13 @@ import json
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import IncompleteReply, NotFound, QueryError, ReplyRefused
-from .lexical import ANALYZER
+from .lexical import ANALYZER, STEMMERS
 from .replies import ANY_CHANNEL, CHANNELS, declared_for, fill, placeholder_fields, validate_values
 from .store import IndexVersion
 
@@ -96,10 +98,13 @@ class ReplySuggester:
         results: list[dict],
         question: str,
         query_lang: str | None,
-        channels: tuple[str, ...] = CHANNELS,
-        query_vector: np.ndarray | None = None,
+        channels: tuple[str, ...],
+        query_vector: Callable[[], np.ndarray],
     ) -> None:
-        """Give every result a `replies` list, in `channels`, the question's language first."""
+        """Give every result a `replies` list, in `channels`, the question's language first.
+
+        `query_vector` gives the question's vector, called only when some result needs an extract.
+        """
         extract_for = []
         for rank, result in enumerate(results):
             result["replies"] = []
@@ -111,15 +116,15 @@ class ReplySuggester:
             elif rank < EXTRACT_RESULTS:
                 extract_for.append(result)
         if extract_for:
-            if query_vector is None:
-                query_vector = self.embedder.embed_query(question)
-            terms = set(ANALYZER.query_terms(question, [query_lang] if query_lang else ["nb", "en"]))
+            langs = [query_lang] if query_lang in STEMMERS else list(STEMMERS)
+            terms = set(ANALYZER.query_terms(question, langs))
             query_terms = {term: version.lexical.idf(term) for term in terms}
             declared = declared_for(version.placeholders, {})
+            question_vector = query_vector()[0]
             shortlists = [_shortlist(version, result, query_terms) for result in extract_for]
             vectors = self._vectors([sentence.text for shortlist in shortlists for sentence in shortlist])
             for result, shortlist in zip(extract_for, shortlists, strict=True):
-                chosen, source = _choose(shortlist, vectors, query_vector[0])
+                chosen, source = _choose(shortlist, vectors, question_vector)
                 if chosen:
                     result["replies"] = [_extract_reply(result, chosen, source, channel, declared)
                                          for channel in channels]

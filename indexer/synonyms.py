@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from .errors import ArticleError
+from .kbfiles import read_kb_yaml
 from .lexical import ANALYZER, STEMMERS, Analyzer
 
 SYNONYMS_FILE = "_synonyms.yaml"
@@ -38,17 +37,7 @@ class Synonyms:
     @classmethod
     def load(cls, kb_dir: Path) -> Synonyms:
         """The KB's synonyms file, or no synonyms when there is none; ArticleError names the line of a mistake."""
-        path = Path(kb_dir) / SYNONYMS_FILE
-        if not path.is_file():
-            return cls()
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except UnicodeDecodeError:
-            raise ArticleError(SYNONYMS_FILE, "not valid UTF-8") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ArticleError(SYNONYMS_FILE, f"invalid YAML: {getattr(exc, 'problem', exc)}",
-                               line=mark.line + 1 if mark else None) from None
+        data = read_kb_yaml(kb_dir, SYNONYMS_FILE)
         return cls.from_mapping(data or {})
 
     @classmethod
