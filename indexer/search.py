@@ -108,6 +108,7 @@ class Searcher:
         self.max_results = MAX_RESULTS
         self.suggester = ReplySuggester(self.embedder)
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()
@@ -156,13 +157,13 @@ class Searcher:
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector, from a small cache: agents ask the same questions, and the page asks again
         for the same words when a filter or the channel changes."""
-        with self._lock:
+        with self._cache_lock:
             vector = self._query_vectors.get(text)
             if vector is not None:
                 self._query_vectors.move_to_end(text)
                 return vector
         vector = self.embedder.embed_query(text)
-        with self._lock:
+        with self._cache_lock:
             self._query_vectors[text] = vector
             while len(self._query_vectors) > QUERY_VECTOR_CACHE:
                 self._query_vectors.popitem(last=False)
@@ -273,8 +274,10 @@ def _keyword_coverage(version: IndexVersion, terms: list[str], results: list[dic
         return 0.0
     marks = ",".join("?" * len(ids))
     rows = version.db.execute(f"SELECT terms FROM passages WHERE id IN ({marks})", ids).fetchall()  # noqa: S608
-    best = max(sum(weight for term, weight in weights.items() if term in set(row["terms"].split()))
-               for row in rows)
+    best = 0.0
+    for row in rows:
+        held = set(row["terms"].split())
+        best = max(best, sum(weight for term, weight in weights.items() if term in held))
     return round(best / total, 4)
 
 
