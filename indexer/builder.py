@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .articles import Article, content_hash, read_article
+from .articles import Article, content_hash, parse_article
 from .chunking import ChunkSettings, chunk_sections
 from .config import Settings
 from .embedding import Embedder
@@ -22,7 +22,7 @@ from .errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBE
 from .kbfiles import list_article_files
 from .lexical import ANALYZER, LexicalIndex, passage_terms
 from .markup import render_article
-from .replies import declared_for, load_kb_declarations, parse_templates, undeclared
+from .replies import check_templates, load_kb_declarations
 from .store import IndexRoot, IndexVersion
 from .synonyms import Synonyms
 
@@ -90,6 +90,7 @@ class _Prepared:
     vectors: np.ndarray | None
     status: str
     replies: list[dict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def build_index(
@@ -119,8 +120,8 @@ def build_index(
         embedder = embedder or settings.embedder()
         root.remove_stale()
         files = list_article_files(kb_dir)
-        synonyms = _load_synonyms(kb_dir, report)
-        kb_placeholders = _load_placeholders(kb_dir, report)
+        synonyms = _kb_file(Synonyms.load, kb_dir, report, Synonyms())
+        kb_placeholders = _kb_file(load_kb_declarations, kb_dir, report, {})
         chunk_settings = ChunkSettings.for_model(embedder.max_seq_length)
         previous = _reusable_version(root, settings, chunk_settings, log)
         previous_rows = _previous_articles(previous)
@@ -136,10 +137,10 @@ def build_index(
                 if old is not None and old["content_hash"] == content_hash(data):
                     item = reusable.article(old)
                 else:
-                    article = read_article(path, kb_dir, settings.default_lang)
+                    article = parse_article(data, relpath, settings.default_lang)
                     report.warnings.extend(f"{relpath}: {warning}" for warning in article.warnings)
-                    item = _prepare(article, embedder, chunk_settings, "changed" if old else "added")
-                    report.warnings.extend(_reply_warnings(article, kb_placeholders))
+                    item = _prepare(article, embedder, chunk_settings, "changed" if old else "added", kb_placeholders)
+                    report.warnings.extend(item.warnings)
                 article_id = item.article_row["id"]
                 if article_id in seen_ids:
                     raise ArticleError(relpath, f"duplicate id {article_id!r}, already used by {seen_ids[article_id]}")
@@ -269,7 +270,11 @@ class _Reusable:
                          replies=self._replies.get(row["id"], []))
 
 
-def _prepare(article: Article, embedder: Embedder, chunk_settings: ChunkSettings, status: str) -> _Prepared:
+def _prepare(
+    article: Article, embedder: Embedder, chunk_settings: ChunkSettings, status: str, kb_placeholders: dict
+) -> _Prepared:
+    """A new or changed article parsed, chunked and analysed (not yet embedded), with its reply templates
+    and what its editor should fix in them."""
     rendered = render_article(article.body, article.title, article.path)
     passages = chunk_sections(rendered.sections, embedder.count_tokens, chunk_settings)
     row = {
@@ -284,24 +289,16 @@ def _prepare(article: Article, embedder: Embedder, chunk_settings: ChunkSettings
     # Title and tags are the same for every passage of an article: analyse them once.
     article_terms = passage_terms(ANALYZER, article.lang, article.title, [], article.tags + article.products, "")
     passage_rows = [
-        {"heading_path": p.heading_path, "anchor": p.anchor, "text": p.text, "token_count": p.token_count,
-         "embed_text": p.embed_text,
+        {"heading_path_json": json.dumps(p.heading_path, ensure_ascii=False), "anchor": p.anchor, "text": p.text,
+         "token_count": p.token_count, "embed_text": p.embed_text,
          "terms": article_terms + passage_terms(ANALYZER, article.lang, "", p.heading_path[1:], [], p.text)}
         for p in passages
     ]
-    templates, _ = parse_templates(article.body, article.body_line)
+    templates, problems = check_templates(article.body, article.body_line, article.metadata, kb_placeholders)
     replies = [{"lang": t.lang, "channel": t.channel, "text": t.text, "line": t.line} for t in templates]
-    return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status, replies=replies)
-
-
-def _reply_warnings(article: Article, kb_placeholders: dict) -> list[str]:
-    """What an editor should fix in an article's reply templates; the rest of the article is indexed."""
-    templates, problems = parse_templates(article.body, article.body_line)
-    declared = declared_for(kb_placeholders, article.metadata)
-    for template in templates:
-        problems.extend((template.line, f"reply template uses undeclared placeholder {{{name}}}")
-                        for name in undeclared(template, declared))
-    return [f"{article.path}:{line}: {message}" for line, message in problems]
+    warnings = [f"{article.path}:{line}: {message}" for line, _, message in problems]
+    return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status, replies=replies,
+                     warnings=warnings)
 
 
 def _embed_pending(prepared: list[_Prepared], embedder: Embedder, progress: bool, report: BuildReport) -> None:
@@ -317,22 +314,14 @@ def _embed_pending(prepared: list[_Prepared], embedder: Embedder, progress: bool
         offset += count
 
 
-def _load_placeholders(kb_dir: Path, report: BuildReport) -> dict:
-    """The KB's placeholder declarations; a broken file is reported and replies fall back to the built-ins."""
+def _kb_file(load, kb_dir: Path, report: BuildReport, empty):
+    """One of the KB's own files (synonyms, placeholders) read with `load`; a broken one is a problem like a
+    broken article, and the build goes on with `empty` in its place."""
     try:
-        return load_kb_declarations(kb_dir)
+        return load(kb_dir)
     except ArticleError as exc:
         report.problems.append(Problem(exc.path, exc.message, exc.line))
-        return {}
-
-
-def _load_synonyms(kb_dir: Path, report: BuildReport) -> Synonyms:
-    """The KB's synonyms; a broken file is a problem like a broken article, and search goes on without it."""
-    try:
-        return Synonyms.load(kb_dir)
-    except ArticleError as exc:
-        report.problems.append(Problem(exc.path, exc.message, exc.line))
-        return Synonyms()
+        return empty
 
 
 def _lexical_index(prepared: list[_Prepared]) -> LexicalIndex:

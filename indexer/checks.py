@@ -16,7 +16,7 @@ from .articles import AUDIENCES, LANGUAGES, LOCALE_KEYS, Article, parse_article
 from .errors import ArticleError
 from .kbfiles import list_article_files
 from .markup import ARTICLE_ROUTE, render_article
-from .replies import PLACEHOLDERS_FILE, declarations, declared_for, load_kb_declarations, parse_templates, undeclared
+from .replies import check_templates, declarations, load_kb_declarations
 from .synonyms import Synonyms
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -74,7 +74,11 @@ def check_kb(kb_dir: Path, default_lang: str = "nb", today: dt.date | None = Non
         kb_placeholders = {}
     for path in list_article_files(kb_dir):
         relpath = path.relative_to(kb_dir).as_posix()
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            findings.append(Finding(relpath, None, ERROR, f"cannot read: {exc.strerror or exc}"))
+            continue
         try:
             article = parse_article(data, relpath, default_lang)
         except ArticleError as exc:
@@ -145,21 +149,12 @@ def _schema(article: Article, text: str, today: dt.date) -> list[Finding]:
 
 def _replies(article: Article, text: str, kb_placeholders: dict) -> list[Finding]:
     """Reply templates: channel headings, placeholder declarations, and replies where none may be sent."""
-    templates, problems = parse_templates(article.body, article.body_line)
-    found = [Finding(article.path, line, WARNING, message) for line, message in problems]
+    templates, problems = check_templates(article.body, article.body_line, article.metadata, kb_placeholders)
+    found = [Finding(article.path, line, level, message) for line, level, message in problems]
     try:
         declarations(article.metadata.get("placeholders"), article.path)
     except ArticleError as exc:
         found.append(Finding(article.path, _line_of(text, r"^placeholders\s*:", 1), ERROR, exc.message))
-    declared = declared_for(kb_placeholders, article.metadata)
-    lines = text.split("\n")
-    for template in templates:
-        for name in undeclared(template, declared):
-            line = next((number for number in range(template.line, len(lines) + 1)
-                         if "{" + name + "}" in lines[number - 1]), template.line)
-            found.append(Finding(article.path, line, ERROR,
-                                 f"reply template uses undeclared placeholder {{{name}}}; declare it under "
-                                 f"'placeholders:' in the front matter or in {PLACEHOLDERS_FILE}"))
     if templates and article.audience == "internal":
         found.append(Finding(article.path, templates[0].line, WARNING,
                              "internal article has a reply template; it is never offered for customers"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -30,6 +30,10 @@ class Settings:
     feedback_db: Path | None = None
     # Days the query log keeps searches, ratings and events; `kb report --purge` deletes older ones.
     retention_days: int = 90
+    # Whether the web app keeps the query log at all (KB_FEEDBACK=0 switches it off).
+    feedback: bool = True
+    # The token editors sign in to /reports with; without one the reports page is off. Never printed.
+    editor_token: str | None = field(default=None, repr=False)
     # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/fusion.py).
     fusion_weights: str | None = None
 
@@ -47,6 +51,8 @@ class Settings:
             onnx_cache=Path(env["KB_ONNX_DIR"]) if env.get("KB_ONNX_DIR") else None,
             feedback_db=Path(env["KB_FEEDBACK_DB"]) if env.get("KB_FEEDBACK_DB") else None,
             retention_days=_positive_int(env, "KB_RETENTION_DAYS", cls.retention_days),
+            feedback=_flag(env, "KB_FEEDBACK", cls.feedback),
+            editor_token=env.get("KB_EDITOR_TOKEN") or None,
         )
         return settings.with_overrides(**overrides)
 
@@ -75,6 +81,12 @@ class Settings:
             if key in changes:
                 changes[key] = Path(changes[key])
         return replace(self, **changes)
+
+
+def _flag(env, name: str, default: bool) -> bool:
+    """An on/off variable: 0, false, no and off mean off."""
+    value = env.get(name)
+    return default if value is None else value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def _positive_int(env, name: str, default: int) -> int:

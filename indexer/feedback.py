@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from .errors import KBError, QueryError
+from .errors import CommentTooLong, KBError, QueryError
 from .privacy import mask
 
 RATINGS = ("helped", "wrong", "outdated")
 EVENTS = ("copy", "open")
 MAX_COMMENT_CHARS = 1000
-DEFAULT_RETENTION_DAYS = 90
 # Results of a search that are logged (for "times shown" per article).
 LOGGED_RESULTS = 10
 # A search that extends or trims the previous one of the same typing session within this many seconds
@@ -69,6 +68,22 @@ MIGRATIONS = (
     CREATE INDEX events_at ON events(at);
     """,
 )
+
+
+def check_rating(rating, comment) -> None:
+    """QueryError unless `rating` is one of RATINGS and `comment` is absent or text within the limit."""
+    if rating not in RATINGS:
+        raise QueryError(f"rating must be one of {', '.join(RATINGS)}")
+    if comment is not None and not isinstance(comment, str):
+        raise QueryError("comment must be text")
+    if comment and len(comment) > MAX_COMMENT_CHARS:
+        raise CommentTooLong(f"the comment is {len(comment):,} characters long; the limit is {MAX_COMMENT_CHARS:,}")
+
+
+def check_event(kind) -> None:
+    """QueryError unless `kind` is one of EVENTS."""
+    if kind not in EVENTS:
+        raise QueryError(f"event must be one of {', '.join(EVENTS)}")
 
 
 def now() -> dt.datetime:
@@ -132,16 +147,16 @@ class SQLiteFeedbackStore:
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = connection
             with self._lock:
                 if not self._migrated:
                     self.migrate(connection)
                     self._migrated = True
+            self._local.db = connection
         return connection
 
     @staticmethod
-    def migrate(connection: sqlite3.Connection) -> int:
-        """Apply the migrations this file has not seen yet, each in its own transaction; the schema version."""
+    def migrate(connection: sqlite3.Connection) -> None:
+        """Apply the migrations this file has not seen yet, in one transaction."""
         connection.execute("BEGIN IMMEDIATE")
         try:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
@@ -153,16 +168,16 @@ class SQLiteFeedbackStore:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-        return len(MIGRATIONS)
 
     def log_search(self, *, query, lang, mode, filters, index_version, results, signals, after=None, at=None):
         """Record a search (masked) and return its id; a continuation of search `after` replaces that row."""
         moment = at or now()
         shown = json.dumps([{"passage_id": r["passage_id"], "article_id": r["article_id"], "score": r["score"]}
                             for r in results[:LOGGED_RESULTS]])
-        values = (timestamp(moment), mask(query), lang, mode, json.dumps(filters, ensure_ascii=False),
+        masked = mask(query)
+        values = (timestamp(moment), masked, lang, mode, json.dumps(filters, ensure_ascii=False),
                   index_version, signals.get("keywords"), signals.get("meaning"), shown)
-        if after and self._continues(after, query, moment):
+        if after and self._continues(after, masked, moment):
             self.db.execute(
                 "UPDATE searches SET at = ?, query = ?, lang = ?, mode = ?, filters = ?, index_version = ?,"
                 " keywords = ?, meaning = ?, results = ? WHERE id = ?", (*values, after))
@@ -173,20 +188,17 @@ class SQLiteFeedbackStore:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, search_id))
         return search_id
 
-    def _continues(self, search_id: str, query: str, moment: dt.datetime) -> bool:
+    def _continues(self, search_id: str, masked_query: str, moment: dt.datetime) -> bool:
         row = self.db.execute("SELECT at, query, used FROM searches WHERE id = ?", (search_id,)).fetchone()
         if row is None or row["used"]:
             return False
         age = (moment - dt.datetime.fromisoformat(row["at"].replace("Z", "+00:00"))).total_seconds()
-        before, typed = row["query"].casefold(), mask(query).casefold()
+        before, typed = row["query"].casefold(), masked_query.casefold()
         return 0 <= age <= MERGE_SECONDS and (typed.startswith(before) or before.startswith(typed))
 
     def add_feedback(self, *, search_id, index_version, passage_id, article_id, rating, comment, at=None):
         """Record one rating of a passage; a comment is masked and bounded. Returns the feedback id."""
-        if rating not in RATINGS:
-            raise QueryError(f"rating must be one of {', '.join(RATINGS)}")
-        if comment is not None and len(comment) > MAX_COMMENT_CHARS:
-            raise QueryError(f"the comment is {len(comment):,} characters long; the limit is {MAX_COMMENT_CHARS:,}")
+        check_rating(rating, comment)
         # A rating is written through to the disk before it is acknowledged, even at the cost of an fsync;
         # the many search rows are not (WAL keeps them safe from a crash of the app, not of the machine).
         self.db.execute("PRAGMA synchronous=FULL")
@@ -205,8 +217,7 @@ class SQLiteFeedbackStore:
 
     def add_event(self, *, search_id, kind, article_id, channel=None, at=None):
         """Record that an agent copied a reply or opened an article; the search counts as used."""
-        if kind not in EVENTS:
-            raise QueryError(f"event must be one of {', '.join(EVENTS)}")
+        check_event(kind)
         self.db.execute("INSERT INTO events (at, search_id, kind, article_id, channel) VALUES (?, ?, ?, ?, ?)",
                         (timestamp(at or now()), search_id, kind, article_id, channel))
         if search_id:

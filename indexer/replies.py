@@ -182,6 +182,28 @@ def undeclared(template: Template, declared: dict[str, str | None]) -> list[str]
     return [name for name in template.placeholders if name not in declared]
 
 
+def check_templates(
+    body: str, body_line: int, metadata: dict, kb_declared: dict[str, str | None]
+) -> tuple[list[Template], list[tuple[int, str, str]]]:
+    """An article's templates, and what an editor must fix in them as (line, level, message): channel
+    headings that cannot be read (warnings) and placeholders nobody declared (errors, at the line using them).
+
+    The indexer and `kb check` both report from this, so an editor reads the same words in both.
+    """
+    templates, headings = parse_templates(body, body_line)
+    problems = [(line, "warning", message) for line, message in headings]
+    declared = declared_for(kb_declared, metadata)
+    lines = body.split("\n")
+    for template in templates:
+        for name in undeclared(template, declared):
+            used_at = next((number for number in range(template.line, body_line + len(lines))
+                            if "{" + name + "}" in lines[number - body_line]), template.line)
+            problems.append((used_at, "error",
+                             f"reply template uses undeclared placeholder {{{name}}}; declare it under "
+                             f"'placeholders:' in the front matter or in {PLACEHOLDERS_FILE}"))
+    return templates, problems
+
+
 def placeholder_fields(text: str, declared: dict[str, str | None]) -> list[dict]:
     """The fields an agent sees for a reply: name and fallback (None when the field must be filled)."""
     return [{"name": name, "fallback": declared.get(name)} for name in dict.fromkeys(PLACEHOLDER.findall(text))]

@@ -54,14 +54,15 @@ def build_report(store: FeedbackStore, version: IndexVersion, embedder, since: d
     feedback = store.rows("feedback", since)
     events = store.rows("events", since)
     articles = {row["id"]: row for row in version.articles()}
+    records = article_records(articles, searches, feedback, events)
     return {
         "period": {"since": timestamp(since) if since else None, "until": timestamp(now()),
                    "searches": len(searches), "used": sum(1 for s in searches if s["used"]),
                    "feedback": len(feedback), "index_version": version.name},
         "gaps": content_gaps(searches, feedback, embedder, version.lexical.idf),
-        "articles": article_records(articles, searches, feedback, events),
+        "articles": records,
         "stale": stale_articles(articles.values(), today),
-        "never_shown": never_shown(articles, searches),
+        "never_shown": never_shown(records),
         "days": per_day(searches),
         "categories": helpfulness_by_category(articles, feedback),
     }
@@ -70,14 +71,14 @@ def build_report(store: FeedbackStore, version: IndexVersion, embedder, since: d
 def content_gaps(searches: list[dict], feedback: list[dict], embedder, idf=None) -> list[dict]:
     """Questions with no good result or marked wrong, grouped by meaning, most frequent first."""
     wrong = {row["search_id"] for row in feedback if row["rating"] == "wrong" and row["search_id"]}
-    gaps = [s for s in searches if is_gap(s) or s["id"] in wrong]
-    if not gaps:
+    unanswered = {s["id"] for s in searches if is_gap(s)}
+    by_question: dict[str, list[dict]] = defaultdict(list)
+    for search in searches:
+        if search["id"] in unanswered or search["id"] in wrong:
+            by_question[search["query"].strip()].append(search)
+    if not by_question:
         return []
-    counts = Counter(s["query"].strip() for s in gaps)
-    questions = [question for question, _ in counts.most_common(MAX_GAP_QUESTIONS)]
-    by_question = defaultdict(list)
-    for search in gaps:
-        by_question[search["query"].strip()].append(search)
+    questions = sorted(by_question, key=lambda question: -len(by_question[question]))[:MAX_GAP_QUESTIONS]
     groups = []
     langs = [Counter(search["lang"] for search in by_question[question]).most_common(1)[0][0]
              for question in questions]
@@ -87,7 +88,7 @@ def content_gaps(searches: list[dict], feedback: list[dict], embedder, idf=None)
             "count": len(members),
             "examples": [questions[index] for index in cluster[:EXAMPLES_PER_GAP]],
             "marked_wrong": sum(1 for search in members if search["id"] in wrong),
-            "no_good_result": sum(1 for search in members if is_gap(search)),
+            "no_good_result": sum(1 for search in members if search["id"] in unanswered),
             "languages": sorted({search["lang"] or "?" for search in members}),
             "last_seen": max(search["at"] for search in members),
         })
@@ -112,12 +113,17 @@ def cluster_questions(questions: list[str], embedder, idf=None, langs: list | No
     terms = [{term: weight(term) for term in set(ANALYZER.query_terms(q, [lang] if lang in ("nb", "en") else
                                                                       ["nb", "en"]))}
              for q, lang in zip(questions, langs, strict=True)]
-    for a in range(len(questions)):
-        for b in range(a + 1, len(questions)):
-            shared = sum(value for term, value in terms[a].items() if term in terms[b])
-            smaller = min(sum(terms[a].values()), sum(terms[b].values()))
-            if shared and smaller:
-                similarity[a, b] = similarity[b, a] = max(similarity[a, b], shared / smaller)
+    totals = [sum(weights.values()) for weights in terms]
+    asking: dict[str, list[int]] = defaultdict(list)
+    for index, weights in enumerate(terms):
+        for term in weights:
+            asking[term].append(index)
+    # Only pairs that share a word can gain from it: visit those, once each.
+    for a, b in {(a, b) for indexes in asking.values() for a in indexes for b in indexes if a < b}:
+        shared = sum(value for term, value in terms[a].items() if term in terms[b])
+        smaller = min(totals[a], totals[b])
+        if shared and smaller:
+            similarity[a, b] = similarity[b, a] = max(similarity[a, b], shared / smaller)
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
     np.fill_diagonal(distance, 0.0)
     labels = fcluster(linkage(squareform(distance, checks=False), method="average"),
@@ -158,11 +164,10 @@ def stale_articles(rows, today: dt.date) -> list[dict]:
     return sorted(stale, key=lambda item: (item["review_by"], item["article_id"]))
 
 
-def never_shown(articles: dict, searches: list[dict]) -> list[dict]:
+def never_shown(records: list[dict]) -> list[dict]:
     """Articles no logged search showed: nobody asks for them, or search cannot find them."""
-    shown = {result["article_id"] for search in searches for result in json.loads(search["results"])}
-    return [{"article_id": article_id, "title": row["title"], "owner": row["owner"]}
-            for article_id, row in sorted(articles.items()) if article_id not in shown]
+    return [{"article_id": r["article_id"], "title": r["title"], "owner": r["owner"]}
+            for r in sorted(records, key=lambda r: r["article_id"]) if not r["shown"]]
 
 
 def per_day(searches: list[dict]) -> list[dict]:
@@ -238,5 +243,12 @@ def as_csv(report: dict, section: str = "articles") -> str:
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
     return buffer.getvalue()
+
+
+def _cell(value):
+    """A CSV cell a spreadsheet shows as text: questions agents pasted must never run as formulas."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

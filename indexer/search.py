@@ -6,12 +6,12 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from .articles import AUDIENCES
+from .cache import LRUCache
 from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
 from .embedding import Embedder
 from .errors import KBError, QueryError
@@ -107,8 +107,7 @@ class Searcher:
         self.weight_overrides = parse_weights(settings.fusion_weights) if settings.fusion_weights else None
         self.max_results = MAX_RESULTS
         self.suggester = ReplySuggester(self.embedder)
-        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._query_vectors = LRUCache(QUERY_VECTOR_CACHE)
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()
@@ -157,16 +156,10 @@ class Searcher:
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector, from a small cache: agents ask the same questions, and the page asks again
         for the same words when a filter or the channel changes."""
-        with self._cache_lock:
-            vector = self._query_vectors.get(text)
-            if vector is not None:
-                self._query_vectors.move_to_end(text)
-                return vector
-        vector = self.embedder.embed_query(text)
-        with self._cache_lock:
-            self._query_vectors[text] = vector
-            while len(self._query_vectors) > QUERY_VECTOR_CACHE:
-                self._query_vectors.popitem(last=False)
+        vector = self._query_vectors.get(text)
+        if vector is None:
+            vector = self.embedder.embed_query(text)
+            self._query_vectors.put(text, vector)
         return vector
 
     def warm_up(self) -> None:
@@ -195,8 +188,11 @@ class Searcher:
         lexical_hits: list[tuple[int, float]] = []
         dense_hits: list[tuple[int, float]] = []
         query_vector = None
+        # The question's own keywords, analysed once: they search, measure coverage and pick reply sentences.
+        primary = self.analyzer.query_terms(text, _langs(query_lang))
+        keyword_weights = {term: version.lexical.idf(term) for term in primary}
         if mode in ("hybrid", "lexical"):
-            terms = self._weighted_terms(text, query_lang, version.synonyms.expand(text))
+            terms = self._weighted_terms(text, query_lang, primary, version.synonyms.expand(text))
             lexical_hits = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
         if mode == "dense" or (mode == "hybrid" and dense_needed(weights, len(lexical_hits), wanted)):
             query_vector = self.query_vector(text)
@@ -210,12 +206,12 @@ class Searcher:
         side_scores = {"dense": dict(dense_hits), "lexical": dict(lexical_hits)}
         results = _group(version, hits, k, side_scores)
         signals = {
-            "keywords": _keyword_coverage(version, self.analyzer.query_terms(text, _langs(query_lang)), results),
+            "keywords": _keyword_coverage(version, keyword_weights, results),
             "meaning": round(float(dense_hits[0][1]), 4) if dense_hits else None,
         }
         if replies:
             known = query_vector
-            self.suggester.attach(version, results, text, query_lang, _channels(replies),
+            self.suggester.attach(version, results, query_lang, keyword_weights, _channels(replies),
                                   lambda: known if known is not None else self.query_vector(text))
         return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters,
                               signals=signals)
@@ -232,7 +228,7 @@ class Searcher:
         return version.language_prior(query_lang, OTHER_LANGUAGE_FACTOR)
 
     def _weighted_terms(
-        self, text: str, query_lang: str | None, synonyms: list[str]
+        self, text: str, query_lang: str | None, primary: list[str], synonyms: list[str]
     ) -> list[tuple[list[str], float]]:
         """Keyword terms with their weights: the question as typed counts most.
 
@@ -241,7 +237,6 @@ class Searcher:
         Synonyms from the KB vote at half weight, so they widen the search without outvoting the question.
         """
         langs = _langs(query_lang)
-        primary = self.analyzer.query_terms(text, langs)
         weighted = [(primary, 1.0)]
         others = [lang for lang in ANALYSED_LANGUAGES if lang not in langs]
         if others:
@@ -262,10 +257,9 @@ def _langs(query_lang: str | None) -> list[str]:
 COVERAGE_RESULTS = 3
 
 
-def _keyword_coverage(version: IndexVersion, terms: list[str], results: list[dict]) -> float | None:
+def _keyword_coverage(version: IndexVersion, weights: dict[str, float], results: list[dict]) -> float | None:
     """How much of the question the best passages cover: the share of its keyword weight (rarer words weigh
     more, a word the KB never uses weighs most) found in one of the top passages. None without keywords."""
-    weights = {term: version.lexical.idf(term) for term in set(terms)}
     total = sum(weights.values())
     if total <= 0:
         return None

@@ -215,7 +215,7 @@ class VersionWriter:
             [
                 (
                     self._next_id + ordinal, row["id"], ordinal,
-                    p.get("heading_path_json") or json.dumps(p["heading_path"], ensure_ascii=False),
+                    p["heading_path_json"],
                     p["anchor"], p["text"], p["token_count"], " ".join(p["terms"]),
                 )
                 for ordinal, p in enumerate(passages)
@@ -442,6 +442,11 @@ class IndexVersion:
         return self.db.execute(
             "SELECT * FROM passages WHERE article_id = ? ORDER BY ordinal", (article_id,)
         ).fetchall()
+
+    def article_metadata(self, article_id: str) -> dict:
+        """An article's front matter as stored, without reading the rest of its row (the HTML above all)."""
+        row = self.db.execute("SELECT metadata FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return json.loads(row["metadata"]) if row is not None else {}
 
     def replies(self, article_id: str) -> list[sqlite3.Row]:
         """One article's reply templates."""

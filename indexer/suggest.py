@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from .cache import LRUCache
 from .errors import IncompleteReply, NotFound, QueryError, ReplyRefused
-from .lexical import ANALYZER, STEMMERS
+from .lexical import ANALYZER
 from .replies import ANY_CHANNEL, CHANNELS, declared_for, fill, placeholder_fields, validate_values
 from .store import IndexVersion
 
@@ -89,21 +88,21 @@ class ReplySuggester:
 
     def __init__(self, embedder):
         self.embedder = embedder
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = LRUCache(SENTENCE_CACHE)
 
     def attach(
         self,
         version: IndexVersion,
         results: list[dict],
-        question: str,
         query_lang: str | None,
+        query_terms: dict[str, float],
         channels: tuple[str, ...],
         query_vector: Callable[[], np.ndarray],
     ) -> None:
         """Give every result a `replies` list, in `channels`, the question's language first.
 
-        `query_vector` gives the question's vector, called only when some result needs an extract.
+        `query_terms` are the question's keywords with their weights (idf); `query_vector` gives the
+        question's vector, called only when some result needs an extract.
         """
         extract_for = []
         for rank, result in enumerate(results):
@@ -116,9 +115,6 @@ class ReplySuggester:
             elif rank < EXTRACT_RESULTS:
                 extract_for.append(result)
         if extract_for:
-            langs = [query_lang] if query_lang in STEMMERS else list(STEMMERS)
-            terms = set(ANALYZER.query_terms(question, langs))
-            query_terms = {term: version.lexical.idf(term) for term in terms}
             declared = declared_for(version.placeholders, {})
             question_vector = query_vector()[0]
             shortlists = [_shortlist(version, result, query_terms) for result in extract_for]
@@ -130,15 +126,14 @@ class ReplySuggester:
                                          for channel in channels]
 
     def _templates(self, version, result, rows, channels, query_lang) -> list[dict]:
-        article = version.article(result["article_id"])
-        declared = declared_for(version.placeholders, _metadata(article))
+        declared = declared_for(version.placeholders, version.article_metadata(result["article_id"]))
         by_key = {(row["lang"], row["channel"]): row for row in rows}
         # The question's language first, then the article's own.
         langs = sorted({row["lang"] for row in rows}, key=lambda lang: (lang != query_lang, lang != result["lang"]))
         replies = []
         for lang in langs:
             for channel in channels:
-                row = by_key.get((lang, channel)) or by_key.get((lang, ANY_CHANNEL))
+                row = _template_for(by_key, lang, channel)
                 if row is not None:
                     replies.append({
                         "kind": "template", "channel": channel, "lang": lang, "text": row["text"],
@@ -148,18 +143,12 @@ class ReplySuggester:
 
     def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Each sentence's vector: from the cache, else all missing ones embedded in one batch."""
-        with self._lock:
-            found = {text: self._cache[text] for text in texts if text in self._cache}
-            for text in found:
-                self._cache.move_to_end(text)
-        missing = list(dict.fromkeys(text for text in texts if text not in found))
+        found = {text: self._cache.get(text) for text in dict.fromkeys(texts)}
+        missing = [text for text, vector in found.items() if vector is None]
         if missing:
             for text, vector in zip(missing, self.embedder.embed_documents(missing), strict=True):
                 found[text] = vector
-            with self._lock:
-                self._cache.update((text, found[text]) for text in missing)
-                while len(self._cache) > SENTENCE_CACHE:
-                    self._cache.popitem(last=False)
+                self._cache.put(text, vector)
         return found
 
 
@@ -228,16 +217,20 @@ def render_reply(version: IndexVersion, article_id: str, channel: str, lang: str
         raise ReplyRefused(f"article {article_id!r} is internal; nothing from it may be sent to a customer")
     by_key = {(row["lang"], row["channel"]): row for row in version.replies(article_id)}
     langs = [lang] if lang else sorted({key[0] for key in by_key}, key=lambda found: found != article["lang"])
-    row = next((by_key.get((found, channel)) or by_key.get((found, ANY_CHANNEL)) for found in langs
-                if by_key.get((found, channel)) or by_key.get((found, ANY_CHANNEL))), None)
+    row = next(filter(None, (_template_for(by_key, found, channel) for found in langs)), None)
     if row is None:
         raise NotFound(f"article {article_id!r} has no reply template for {channel}"
                        + (f" in {lang}" if lang else ""))
-    filled = fill(row["text"], values, declared_for(version.placeholders, _metadata(article)))
+    filled = fill(row["text"], values, declared_for(version.placeholders, json.loads(article["metadata"])))
     if not filled.complete:
         raise IncompleteReply(filled.missing)
     return {"ok": True, "article_id": article_id, "channel": channel, "lang": row["lang"], "text": filled.text,
             "source": {"article_id": article_id, "title": article["title"]}}
+
+
+def _template_for(by_key: dict, lang: str, channel: str):
+    """The template for a channel in a language: its own variant, else the one written for every channel."""
+    return by_key.get((lang, channel)) or by_key.get((lang, ANY_CHANNEL))
 
 
 def _candidates(version: IndexVersion, result: dict) -> list[dict]:
@@ -268,7 +261,3 @@ def _extract_reply(result: dict, chosen: list[_Sentence], source: dict, channel:
 def _source(passage: dict) -> dict:
     return {"article_id": passage["article_id"], "title": passage["title"], "anchor": passage["anchor"],
             "section": passage["section"]}
-
-
-def _metadata(article) -> dict:
-    return json.loads(article["metadata"]) if article is not None else {}

@@ -67,6 +67,9 @@ def watch(
                 stop.wait(debounce - quiet_for)
                 continue
             changes.pending.clear()
+            if time.monotonic() - changes.last_change < debounce:
+                changes.pending.set()  # a save came in since the check above: wait for quiet again
+                continue
             _build(settings, embedder, on_build)
     finally:
         observer.stop()

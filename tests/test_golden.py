@@ -44,6 +44,7 @@ def test_kb_eval_reports_per_language(sample_index):
         assert scores["recall@3"] >= 0.95
         assert set(scores) == {"questions", "recall@1", "recall@3", "recall@5", "mrr@10", "ndcg@10"}
     assert all(miss["first"] not in miss["expected"] for miss in report["misses"])
+    assert len(report["misses"]) == round((1 - report["overall"]["recall@1"]) * len(QUESTIONS))
 
 
 def test_kb_eval_text_output_and_failing_threshold(sample_index, tmp_path):

@@ -32,6 +32,7 @@ def test_searches_during_a_swap_all_succeed_on_one_version(mini_settings, mini_k
     app = create_app({"INDEX_DIR": str(mini_settings.index_dir), "RELOAD_SECONDS": 0})
     versions: list[str] = []
     failures: list[int] = []
+    mixed: list[dict] = []
     stop = threading.Event()
 
     def ask():
@@ -43,7 +44,9 @@ def test_searches_during_a_swap_all_succeed_on_one_version(mini_settings, mini_k
                 continue
             payload = response.get_json()
             versions.append(payload["index_version"])
-            assert len({r["article_id"] for r in payload["results"]}) == len(payload["results"])
+            # Collected, not asserted here: an assert in a thread would only warn.
+            if len({r["article_id"] for r in payload["results"]}) != len(payload["results"]):
+                mixed.append(payload)
 
     threads = [threading.Thread(target=ask) for _ in range(4)]
     for thread in threads:
@@ -56,6 +59,7 @@ def test_searches_during_a_swap_all_succeed_on_one_version(mini_settings, mini_k
     for thread in threads:
         thread.join()
     assert failures == []
+    assert mixed == []
     assert versions and set(versions) <= {initial, *built}
     assert app.test_client().get("/api/search?q=angrerett").get_json()["index_version"] == built[-1]
 

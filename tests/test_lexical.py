@@ -60,6 +60,7 @@ def test_lexical_index_round_trip(tmp_path):
     index.save(tmp_path)
     loaded = LexicalIndex.load(tmp_path)
     assert loaded.search([(["c"], 1.0)], 5) == index.search([(["c"], 1.0)], 5)
+    assert [passage for passage, _ in loaded.search([(["c"], 1.0)], 5)] == [1]
     assert not any(path.suffix == ".pkl" for path in tmp_path.iterdir())
 
 

@@ -91,7 +91,8 @@ def test_report_from_a_real_log(logged, sample_index, embedder):
     assert report["articles"][0]["wrong"] + report["articles"][0]["outdated"] == 1
     assert {item["article_id"] for item in report["stale"]} >= {"retur/angrerett"}  # review_by 2027-05-01
     assert "intern/eskaleringsruter" in {item["article_id"] for item in report["never_shown"]}
-    assert report["days"] == [{"day": report["days"][0]["day"], "searches": 6, "used": 1, "used_share": 0.167}]
+    yesterday = (now() - dt.timedelta(days=1)).date().isoformat()
+    assert report["days"] == [{"day": yesterday, "searches": 6, "used": 1, "used_share": 0.167}]
     assert {row["category"] for row in report["categories"]} == {"retur", "ordre"}
 
     text = as_text(report)
@@ -157,3 +158,24 @@ def test_reports_need_the_editor_token(editor_app, sample_index):
     off = create_app({"INDEX_DIR": str(sample_index.index_dir), "TESTING": True, "EDITOR_TOKEN": None})
     response = off.test_client().get("/reports")
     assert response.status_code == 403 and "KB_EDITOR_TOKEN" in response.get_data(as_text=True)
+
+
+def test_csv_cells_never_run_as_formulas():
+    report = {"gaps": [{"count": 1, "examples": ["=HYPERLINK(\"http://x\")", "ordinær"], "marked_wrong": 0,
+                        "no_good_result": 1, "languages": ["nb"], "last_seen": "2026-11-27T10:00:00Z"}]}
+    row = next(csv.DictReader(io.StringIO(as_csv(report, "gaps"))))
+    assert row["examples"] == "'=HYPERLINK(\"http://x\") | ordinær"
+
+
+def test_sign_in_expires_and_guessing_is_limited(editor_app):
+    import time
+
+    from webapp.reports import COOKIE, _cookie_value
+
+    client = editor_app.test_client()
+    client.set_cookie(COOKIE, _cookie_value("redaktør-nøkkel-123", int(time.time()) - 1))
+    assert client.get("/reports.json").status_code == 401
+    client.set_cookie(COOKIE, _cookie_value("redaktør-nøkkel-123", int(time.time()) + 60))
+    assert client.get("/reports.json").status_code == 200
+    guesses = [client.post("/reports/login", data={"token": f"gjetning-{n}"}).status_code for n in range(12)]
+    assert guesses == [401] * 10 + [429] * 2

@@ -13,31 +13,26 @@ import pytest
 from .conftest import get
 
 
-@pytest.fixture(scope="module")
-def server(live_server):
-    return live_server
-
-
-def test_server_answers_search(server):
-    status, body = get(server + "/api/search?q=hvor+lenge+er+angreretten&k=3")
+def test_server_answers_search(live_server):
+    status, body = get(live_server + "/api/search?q=hvor+lenge+er+angreretten&k=3")
     payload = json.loads(body)
     assert status == 200
     assert payload["ok"] is True
     assert payload["results"][0]["article_id"] == "retur/angrerett"
 
 
-def test_server_serves_the_page_and_static_files(server):
-    status, body = get(server + "/")
+def test_server_serves_the_page_and_static_files(live_server):
+    status, body = get(live_server + "/")
     assert status == 200
     assert b'<input id="q"' in body
-    status, script = get(server + "/static/app.js")
+    status, script = get(live_server + "/static/app.js")
     assert status == 200
     assert b"/results?" in script
 
 
-def test_server_errors_are_envelopes(server):
+def test_server_errors_are_envelopes(live_server):
     with pytest.raises(urllib.error.HTTPError) as caught:
-        get(server + "/api/search?q=")
+        get(live_server + "/api/search?q=")
     assert caught.value.code == 400
     assert json.loads(caught.value.read()) == {"ok": False, "error": "the question is empty", "status": 400}
 

@@ -52,3 +52,23 @@ def test_saved_articles_go_live(mini_settings, mini_kb, embedder):
         thread.join(timeout=30)
     assert errors == []
     assert not thread.is_alive()
+
+
+def test_a_folder_moved_out_of_the_kb_leaves_the_index(mini_settings, mini_kb, embedder, tmp_path):
+    import shutil
+
+    reports = []
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(mini_settings, lambda report, error: reports.append(report)),
+                              kwargs={"stop": stop, "debounce": 0.2, "embedder": embedder})
+    thread.start()
+    try:
+        root = IndexRoot(mini_settings.index_dir)
+        assert wait_for(lambda: len(reports) >= 1)
+        assert root.open_current().article("guides/tv-no-signal.en") is not None
+        # Moving a folder out produces one event for the folder, none for the articles in it.
+        shutil.move(str(mini_kb / "guides"), str(tmp_path / "archived-guides"))
+        assert wait_for(lambda: root.open_current().article("guides/tv-no-signal.en") is None)
+    finally:
+        stop.set()
+        thread.join(timeout=30)

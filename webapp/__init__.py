@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from flask import Flask
 
 from indexer.config import MAX_QUERY_CHARS, Settings
-from indexer.feedback import FEEDBACK_DB, SQLiteFeedbackStore
+from indexer.feedback import SQLiteFeedbackStore
 from indexer.search import RELOAD_SECONDS, Searcher
 
 from .limits import RateLimit
-
-
-def settings_flag(name: str, default: bool) -> bool:
-    """An on/off environment variable: 0, false, no and off mean off."""
-    value = os.environ.get(name)
-    return default if value is None else value.strip().lower() not in ("0", "false", "no", "off")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -34,26 +25,28 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=4 * MAX_QUERY_CHARS + 4096,
         JSON_SORT_KEYS=False,
         # The query log and feedback (indexer/feedback.py); FEEDBACK=False logs nothing.
-        FEEDBACK=settings_flag("KB_FEEDBACK", True),
+        FEEDBACK=settings.feedback,
         FEEDBACK_DB=str(settings.feedback_db) if settings.feedback_db else None,
-        RETENTION_DAYS=settings.retention_days,
         FEEDBACK_PER_MINUTE=30,
         EVENTS_PER_MINUTE=120,
+        LOGINS_PER_MINUTE=10,
         # Editors' reports at /reports need this token; without one they are switched off.
-        EDITOR_TOKEN=os.environ.get("KB_EDITOR_TOKEN") or None,
+        EDITOR_TOKEN=settings.editor_token,
     )
     if config:
         app.config.update(config)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
-    searcher = Searcher(settings.with_overrides(index_dir=app.config["INDEX_DIR"], model=app.config["MODEL"]))
+    settings = settings.with_overrides(index_dir=app.config["INDEX_DIR"], model=app.config["MODEL"],
+                                       feedback_db=app.config["FEEDBACK_DB"])
+    searcher = Searcher(settings)
     searcher.reload_seconds = float(app.config["RELOAD_SECONDS"])
     app.extensions["kb.searcher"] = searcher
-    feedback_db = app.config["FEEDBACK_DB"] or Path(app.config["INDEX_DIR"]) / FEEDBACK_DB
-    app.extensions["kb.feedback"] = SQLiteFeedbackStore(Path(feedback_db)) if app.config["FEEDBACK"] else None
+    app.extensions["kb.feedback"] = SQLiteFeedbackStore(settings.feedback_path) if app.config["FEEDBACK"] else None
     app.extensions["kb.limits"] = {"feedback": RateLimit(app.config["FEEDBACK_PER_MINUTE"]),
-                                   "events": RateLimit(app.config["EVENTS_PER_MINUTE"])}
+                                   "events": RateLimit(app.config["EVENTS_PER_MINUTE"]),
+                                   "login": RateLimit(app.config["LOGINS_PER_MINUTE"])}
 
     from . import api, errors, i18n, reports, views
 

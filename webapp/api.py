@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from indexer.errors import CommentTooLong, FeedbackOff, NotFound, QueryError, TooMany
-from indexer.feedback import EVENTS, MAX_COMMENT_CHARS, RATINGS
+from indexer.errors import NotFound, QueryError, TooMany
+from indexer.feedback import check_event, check_rating
 from indexer.replies import CHANNELS
 from indexer.search import FILTERS
 from indexer.suggest import render_reply
@@ -60,9 +60,7 @@ def search():
 @bp.post("/reply")
 def reply():
     """One article's reply template for a channel, with the agent's values filled in (JSON body)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise QueryError("send a JSON object: {article, channel, lang, values}")
+    body = json_body("{article, channel, lang, values}")
     lang = body.get("lang")
     if lang is not None and not isinstance(lang, str):
         raise QueryError("lang must be text")
@@ -91,11 +89,11 @@ def health():
     })
 
 
-def json_body() -> dict:
-    """The request's JSON object, or a 400 saying what to send."""
+def json_body(shape: str = "") -> dict:
+    """The request's JSON object, or a 400 saying what to send (`shape` names its fields)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise QueryError("send a JSON object")
+        raise QueryError("send a JSON object" + (f": {shape}" if shape else ""))
     return body
 
 
@@ -112,42 +110,28 @@ def optional_text(body: dict, name: str, limit: int) -> str | None:
 def logged_search(body: dict) -> str | None:
     """The search a rating or event belongs to: optional, but when given it must have been logged."""
     search_id = optional_text(body, "search_id", querylog.MAX_SEARCH_ID_CHARS)
-    if search_id and not querylog.store().search_exists(search_id):
+    if search_id and not querylog.search_logged(search_id):
         raise NotFound(f"no logged search {search_id!r}")
     return search_id
 
 
-def feedback_store():
-    """The feedback store; a 503 when the app runs with logging switched off."""
-    store = querylog.store()
-    if store is None:
-        raise FeedbackOff("feedback is switched off on this server (KB_FEEDBACK=0)")
-    return store
-
-
-def within_limit(kind: str) -> None:
-    """A 429 when this client has sent too many ratings or events in the last minute."""
+def feedback_request(kind: str):
+    """The store and JSON body of a rating or event: 503 when logging is off, 429 over the client's limit."""
+    store = querylog.required_store()
     if not current_app.extensions["kb.limits"][kind].allow(querylog.client_key()):
         raise TooMany(f"too many {kind} requests from this client; try again in a minute")
+    return store, json_body()
 
 
 @bp.post("/feedback")
 def feedback():
     """An agent's rating of one passage (helped, wrong, outdated), with an optional comment."""
-    store = feedback_store()
-    within_limit("feedback")
-    body = json_body()
+    store, body = feedback_request("feedback")
     passage_id = body.get("passage_id")
     if not isinstance(passage_id, int) or isinstance(passage_id, bool) or passage_id < 0:
         raise QueryError("passage_id must be a whole number")
-    rating = body.get("rating")
-    if rating not in RATINGS:
-        raise QueryError(f"rating must be one of {', '.join(RATINGS)}")
-    comment = body.get("comment")
-    if comment is not None and not isinstance(comment, str):
-        raise QueryError("comment must be text")
-    if comment and len(comment) > MAX_COMMENT_CHARS:
-        raise CommentTooLong(f"the comment is {len(comment):,} characters long; the limit is {MAX_COMMENT_CHARS:,}")
+    rating, comment = body.get("rating"), body.get("comment")
+    check_rating(rating, comment)
     index_version = body.get("index_version")
     article_id = searcher().root.passage_article(index_version, passage_id)
     feedback_id = store.add_feedback(search_id=logged_search(body), index_version=index_version,
@@ -158,12 +142,9 @@ def feedback():
 @bp.post("/event")
 def event():
     """Something an agent did with a result: copied a reply (`copy`) or opened the article (`open`)."""
-    store = feedback_store()
-    within_limit("events")
-    body = json_body()
+    store, body = feedback_request("events")
     kind = body.get("kind")
-    if kind not in EVENTS:
-        raise QueryError(f"kind must be one of {', '.join(EVENTS)}")
+    check_event(kind)
     article_id = optional_text(body, "article_id", 500)
     if article_id is None or searcher().version.article(article_id) is None:
         raise NotFound(f"no article {str(article_id)[:100]!r} in the index")

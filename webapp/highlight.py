@@ -6,6 +6,7 @@ A word is marked when it shares a stem with a word of the question in bokmål or
 
 from __future__ import annotations
 
+import functools
 import re
 
 from markupsafe import Markup, escape
@@ -19,13 +20,14 @@ ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 MIN_WORD_LENGTH = 3
 
 
-def query_stems(query: str) -> set[str]:
-    """Stems of the question's content words in both languages."""
+@functools.lru_cache(maxsize=256)
+def query_stems(query: str) -> frozenset[str]:
+    """Stems of the question's content words in both languages (kept: a page highlights many passages)."""
     stems = set()
     for word in Analyzer.words(query):
         if len(word) >= MIN_WORD_LENGTH and word not in ALL_STOPWORDS:
             stems.update(ANALYZER.stem(word, lang) for lang in LANGUAGES)
-    return stems
+    return frozenset(stems)
 
 
 def highlight(text: str, query: str) -> Markup:

@@ -6,7 +6,7 @@ import sqlite3
 
 from flask import current_app, request
 
-from indexer.errors import KBError
+from indexer.errors import FeedbackOff, KBError
 from indexer.search import SearchResponse
 
 # A search id as the store makes them (secrets.token_urlsafe(12)); anything else is not looked up.
@@ -16,6 +16,21 @@ MAX_SEARCH_ID_CHARS = 32
 def store():
     """The app's feedback store, or None when logging is switched off."""
     return current_app.extensions["kb.feedback"]
+
+
+def required_store():
+    """The feedback store, for requests that need one: FeedbackOff (a 503) when logging is switched off."""
+    feedback = store()
+    if feedback is None:
+        raise FeedbackOff("feedback is switched off on this server (KB_FEEDBACK=0)")
+    return feedback
+
+
+def search_logged(search_id: str | None) -> bool:
+    """Whether a search id from a client is one this log holds (checked for length before it is looked up)."""
+    feedback = store()
+    return bool(feedback is not None and search_id and len(search_id) <= MAX_SEARCH_ID_CHARS
+                and feedback.search_exists(search_id))
 
 
 def log_search(response: SearchResponse, mode: str) -> str | None:

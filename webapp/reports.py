@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
@@ -17,6 +18,8 @@ from .charts import bar_chart, column_chart
 bp = Blueprint("reports", __name__)
 
 COOKIE = "kb_editor"
+# How long a sign-in lasts; the expiry is inside the signed cookie, so a copied cookie stops working too.
+SIGN_IN_SECONDS = 12 * 3600
 MAX_TOKEN_CHARS = 200
 DEFAULT_DAYS = 30
 MAX_DAYS = 3650
@@ -29,18 +32,29 @@ def _token() -> str:
     return token
 
 
-def _cookie_value(token: str) -> str:
-    """What the login cookie holds: proof of the token, never the token itself."""
-    return hmac.new(token.encode(), b"kb-assistant reports", hashlib.sha256).hexdigest()
+def _cookie_value(token: str, expires: int) -> str:
+    """What the login cookie holds: its expiry and proof of the token for it, never the token itself."""
+    proof = hmac.new(token.encode(), f"kb-assistant reports until {expires}".encode(), hashlib.sha256).hexdigest()
+    return f"{expires}.{proof}"
 
 
 def signed_in() -> bool:
-    """Whether the request carries the editor token (Bearer header) or the cookie the login form set."""
+    """Whether the request carries the editor token (Bearer header) or an unexpired cookie from the login form."""
     token = _token()
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
         return True
-    return hmac.compare_digest(request.cookies.get(COOKIE, "").encode(), _cookie_value(token).encode())
+    cookie = request.cookies.get(COOKIE, "")
+    expires = cookie.split(".", 1)[0]
+    if not expires.isdigit() or int(expires) < time.time():
+        return False
+    return hmac.compare_digest(cookie.encode(), _cookie_value(token, int(expires)).encode())
+
+
+def require_editor() -> None:
+    """A 401 for scripts and downloads without the editor token or cookie."""
+    if not signed_in():
+        abort(401, description="sign in at /reports or send the editor token as a Bearer header")
 
 
 def _since() -> tuple[int, dt.datetime]:
@@ -55,11 +69,8 @@ def _since() -> tuple[int, dt.datetime]:
 
 
 def _report(since: dt.datetime) -> dict:
-    store = querylog.store()
-    if store is None:
-        abort(503, description="the query log is switched off on this server (KB_FEEDBACK=0)")
     searcher = current_app.extensions["kb.searcher"]
-    return build_report(store, searcher.version, searcher.embedder, since)
+    return build_report(querylog.required_store(), searcher.version, searcher.embedder, since)
 
 
 @bp.get("/reports")
@@ -82,8 +93,7 @@ def reports_page():
 @bp.get("/reports.csv")
 def reports_csv():
     """One section of the report as CSV (`section`, default articles)."""
-    if not signed_in():
-        abort(401, description="sign in at /reports or send the editor token as a Bearer header")
+    require_editor()
     section = request.args.get("section", "articles")
     if section not in SECTIONS:
         abort(400, description=f"section must be one of {', '.join(SECTIONS)}")
@@ -95,22 +105,24 @@ def reports_csv():
 @bp.get("/reports.json")
 def reports_json():
     """The whole report as JSON, for scripts holding the editor token."""
-    if not signed_in():
-        abort(401, description="sign in at /reports or send the editor token as a Bearer header")
+    require_editor()
     _, since = _since()
     return jsonify({"ok": True, **_report(since)})
 
 
 @bp.post("/reports/login")
 def login():
-    """Check the token from the form and remember the editor with a cookie."""
+    """Check the token from the form and remember the editor with a cookie; guesses are rate limited."""
     token = _token()
+    if not current_app.extensions["kb.limits"]["login"].allow(querylog.client_key()):
+        abort(429, description="too many sign-in attempts from this client; try again in a minute")
     typed = request.form.get("token", "")[:MAX_TOKEN_CHARS]
     if not hmac.compare_digest(typed.encode(), token.encode()):
         return render_template("login.html", failed=True), 401
     response = redirect(url_for("reports.reports_page"))
-    response.set_cookie(COOKIE, _cookie_value(token), max_age=12 * 3600, httponly=True, samesite="Strict",
-                        secure=request.is_secure)
+    expires = int(time.time()) + SIGN_IN_SECONDS
+    response.set_cookie(COOKIE, _cookie_value(token, expires), max_age=SIGN_IN_SECONDS, httponly=True,
+                        samesite="Strict", secure=request.is_secure)
     return response
 
 

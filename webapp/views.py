@@ -112,12 +112,9 @@ def results_fragment():
 
 def record_open(article_id: str, search_id: str) -> None:
     """An article opened from a result counts as that search's answer being used."""
-    store = querylog.store()
-    if store is None or not search_id or len(search_id) > querylog.MAX_SEARCH_ID_CHARS:
-        return
     try:
-        if store.search_exists(search_id):
-            store.add_event(search_id=search_id, kind="open", article_id=article_id)
+        if querylog.search_logged(search_id):
+            querylog.store().add_event(search_id=search_id, kind="open", article_id=article_id)
     except (sqlite3.Error, KBError) as exc:
         current_app.logger.warning("article open not logged: %s", exc)
 

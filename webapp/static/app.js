@@ -153,7 +153,6 @@
     clearTimeout(timer);
     refresh();
   });
-  input.form.querySelector("#channel").addEventListener("change", refresh);
   document.addEventListener("keydown", function (event) {
     const active = document.activeElement;
     const typing = active && (active.tagName === "INPUT" || active.tagName === "TEXTAREA" || active.tagName === "SELECT");
