@@ -52,7 +52,7 @@ def main() -> int:
     settings = Settings.from_env(kb_dir=kb, index_dir=index_dir, default_lang=args.lang)
     build_index(settings)
     server, base = serve(index_dir)
-    watcher = start(["watch", "--kb", str(kb), "--index", str(index_dir), "--debounce", "0.3"],
+    watcher = start(["watch", "--kb", str(kb), "--index", str(index_dir)],  # the default debounce editors get
                     env={"KB_DEFAULT_LANG": args.lang})
     time.sleep(15)  # the watcher loads the model and makes its first (unchanged) build
 

@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KB_COMMAND = Path(sys.executable).with_name("kb")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _server import KB  # noqa: E402
 
 
 def kb_index(kb: Path, index: Path, lang: str, backend: str) -> tuple[float, dict]:
@@ -28,7 +30,7 @@ def kb_index(kb: Path, index: Path, lang: str, backend: str) -> tuple[float, dic
     env = dict(os.environ, HF_HUB_OFFLINE="1", KB_DEFAULT_LANG=lang, KB_BACKEND=backend)
     began = time.perf_counter()
     done = subprocess.run(
-        [str(KB_COMMAND), "index", "--kb", str(kb), "--index", str(index), "--json"],
+        [str(KB), "index", "--kb", str(kb), "--index", str(index), "--json"],
         capture_output=True, text=True, env=env, check=False,
     )
     seconds = time.perf_counter() - began
