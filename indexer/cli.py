@@ -244,7 +244,11 @@ def _format_scores(label: str, scores: dict) -> str:
 @click.option("--port", envvar="KB_PORT", type=int, default=5000, show_default=True, help="Port to listen on.")
 @click.option("--workers", envvar="KB_WORKERS", type=int, default=2, show_default=True,
               help="Worker processes, each with its own copy of the model.")
-def serve_command(index_dir, model, host, port, workers):
+@click.option("--access-log", envvar="KB_ACCESS_LOG", type=click.Choice(["off", "paths", "full"]), default="paths",
+              show_default=True,
+              help="Request log on standard output (env KB_ACCESS_LOG): none, method/path/status only, or with "
+                   "the masked query string, referrer, user agent and client network.")
+def serve_command(index_dir, model, host, port, workers, access_log):
     """Serve the agent page and the JSON API with gunicorn.
 
     Each worker runs its model on one thread: on a small machine, several workers each with one thread
@@ -266,7 +270,7 @@ def serve_command(index_dir, model, host, port, workers):
     click.echo(f"Serving index {version.name} on http://{host}:{port}/ with {workers} worker(s)", err=True)
     run_server(
         {"INDEX_DIR": str(settings.index_dir), "MODEL": settings.model, "WARM_UP": True},
-        host=host, port=port, workers=workers,
+        host=host, port=port, workers=workers, access_log=access_log,
     )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from .accesslog import DEFAULT_ACCESS_LOG, gunicorn_options
+from .refusals import MAX_REQUEST_LINE, EnvelopeWorker
+
 
 class _KBServer(BaseApplication):
     def __init__(self, app_config: dict, options: dict):
@@ -21,16 +24,18 @@ class _KBServer(BaseApplication):
         return create_app(self.app_config)
 
 
-def run_server(app_config: dict, host: str, port: int, workers: int) -> None:
+def run_server(app_config: dict, host: str, port: int, workers: int, access_log: str = DEFAULT_ACCESS_LOG) -> None:
     """Serve until interrupted; each worker builds its own app (and loads the model) after the fork."""
     options = {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
-        "worker_class": "gthread",
+        "worker_class": EnvelopeWorker,
         "threads": 4,
         # Loading the model takes several seconds per worker.
         "timeout": 120,
-        "accesslog": "-",
         "preload_app": False,
+        # As long as gunicorn allows; longer questions go in a POST body (see /api/search and /results).
+        "limit_request_line": MAX_REQUEST_LINE,
+        **gunicorn_options(access_log),
     }
     _KBServer(app_config, options).run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -96,31 +97,46 @@ def get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-@pytest.fixture(scope="session")
-def live_server(sample_index):
-    """A real `kb serve` (gunicorn, one worker) over the sample index on a free loopback port."""
+@contextlib.contextmanager
+def running_server(index_dir, log_file: Path, *options: str, env: dict | None = None):
+    """A real `kb serve` (gunicorn, one worker) on a free loopback port, its output in `log_file`."""
     port = free_port()
     kb = Path(sys.executable).with_name("kb")
-    process = subprocess.Popen(
-        [str(kb), "serve", "--index", str(sample_index.index_dir), "--port", str(port), "--workers", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1", "KB_EDITOR_TOKEN": EDITOR_TOKEN},
-    )
+    with open(log_file, "wb") as output:
+        process = subprocess.Popen(
+            [str(kb), "serve", "--index", str(index_dir), "--port", str(port), "--workers", "1", *options],
+            stdout=output, stderr=subprocess.STDOUT,
+            env={**os.environ, "HF_HUB_OFFLINE": "1", "KB_EDITOR_TOKEN": EDITOR_TOKEN, **(env or {})},
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            get(base + "/api/health")
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output = process.stdout.read().decode(errors="replace")
-                pytest.fail(f"kb serve did not come up:\n{output}")
-            time.sleep(0.5)
-    yield base
-    process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        while True:
+            try:
+                get(base + "/api/health")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    pytest.fail(f"kb serve did not come up:\n{log_file.read_text(errors='replace')}")
+                time.sleep(0.5)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def server_log(tmp_path_factory) -> Path:
+    """Where the shared live server writes its standard output and error."""
+    return tmp_path_factory.mktemp("serve") / "output.log"
+
+
+@pytest.fixture(scope="session")
+def live_server(sample_index, server_log):
+    """A real `kb serve` over the sample index, shared by the tests that only talk to it."""
+    with running_server(sample_index.index_dir, server_log) as base:
+        yield base

@@ -140,6 +140,13 @@ def test_search_rate_and_use_end_to_end(api, feedback_app):
     assert store.rows("feedback")[0]["rating"] == "outdated"
 
 
+def test_typed_filters_are_masked_in_the_log(api, feedback_app):
+    api.get("/api/search", query_string={"q": "angrerett", "category": "kari@example.no 41234567", "lang": "nb"})
+    api.get("/api/search", query_string={"q": "angrerett", "product": "SR-318204"})
+    stored = [json.loads(row["filters"]) for row in feedback_app.extensions["kb.feedback"].rows("searches")]
+    assert stored == [{"lang": "nb", "category": "[e-mail] [phone]"}, {"product": "[number]"}]
+
+
 @pytest.mark.parametrize(("body", "status", "error"), [
     ({"index_version": "20200101T000000Z-abcdef", "passage_id": 1, "rating": "wrong"}, 404,
      "no index version '20200101T000000Z-abcdef' (it may have been replaced and removed)"),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import get
+from .conftest import get, running_server
 
 
 def test_server_answers_search(live_server):
@@ -43,3 +46,56 @@ def test_serve_refuses_a_missing_index(tmp_path):
                             timeout=60)
     assert result.returncode == 1
     assert f"Error: no index in {tmp_path / 'none'}; build one with: kb index" in result.stderr
+
+
+PERSONAL = "kari.nordmann@example.no har fnr 01017012345 og tlf 41234567"
+
+
+def wait_for(log_file: Path, text: str, seconds: float = 10) -> str:
+    """The log's content once `text` is in it (gunicorn writes lines as they come)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        content = log_file.read_text(errors="replace")
+        if text in content or time.monotonic() > deadline:
+            return content
+        time.sleep(0.1)
+
+
+def test_the_request_log_holds_no_question_and_no_address(live_server, server_log):
+    query = urllib.parse.urlencode({"q": PERSONAL, "k": 3})
+    status, _ = get(live_server + "/api/search?" + query)
+    assert status == 200
+    with pytest.raises(urllib.error.HTTPError):
+        get(live_server + "/api/search?q=&lang=" + urllib.parse.quote(PERSONAL))
+    log = wait_for(server_log, '"GET /api/search HTTP/1.1" 400')
+    assert '"GET /api/search HTTP/1.1" 200' in log
+    assert '"GET /api/search HTTP/1.1" 400' in log
+    for secret in ("kari", "01017012345", "41234567", "example.no", "q="):
+        assert secret not in log
+    requests = [line for line in log.splitlines() if "/api/" in line]
+    assert requests and not [line for line in requests if "127.0.0.1" in line]
+
+
+def test_a_full_request_log_is_masked(sample_index, tmp_path):
+    log_file = tmp_path / "serve.log"
+    with running_server(sample_index.index_dir, log_file, env={"KB_ACCESS_LOG": "full"}) as base:
+        request = urllib.request.Request(base + "/api/search?" + urllib.parse.urlencode({"q": PERSONAL}),
+                                         headers={"Referer": base + "/?q=" + urllib.parse.quote(PERSONAL),
+                                                  "User-Agent": "test-agent/1"})
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback only
+            assert response.status == 200
+        log = wait_for(log_file, "test-agent/1")
+    line = next(line for line in log.splitlines() if "test-agent/1" in line)
+    masked = "[e-mail]+har+fnr+[national-id]+og+tlf+[phone]"
+    assert line.startswith("127.0.0.0 [")
+    assert f'"GET /api/search?q={masked} HTTP/1.1" 200' in line
+    assert line.endswith(f'"/?q={masked}" "test-agent/1"')
+    for secret in ("kari", "01017012345", "41234567"):
+        assert secret not in log
+
+
+def test_the_request_log_can_be_switched_off(sample_index, tmp_path):
+    log_file = tmp_path / "serve.log"
+    with running_server(sample_index.index_dir, log_file, "--access-log", "off") as base:
+        assert get(base + "/api/health")[0] == 200
+    assert "/api/health" not in log_file.read_text(errors="replace")

@@ -7,6 +7,7 @@ import sqlite3
 from flask import current_app, request
 
 from indexer.errors import FeedbackOff, KBError
+from indexer.privacy import mask_filters
 from indexer.search import SearchResponse
 
 # A search id as the store makes them (secrets.token_urlsafe(12)); anything else is not looked up.
@@ -44,8 +45,9 @@ def log_search(response: SearchResponse, mode: str) -> str | None:
         return None
     after = request.values.get("after", "")[:MAX_SEARCH_ID_CHARS] or None
     try:
+        known = current_app.extensions["kb.searcher"].version.facets()
         return feedback.log_search(query=response.query, lang=response.lang, mode=mode,
-                                   filters=response.filters or {}, index_version=response.version,
+                                   filters=mask_filters(response.filters or {}, known), index_version=response.version,
                                    results=response.results, signals=response.signals or {}, after=after)
     except (sqlite3.Error, KBError) as exc:
         current_app.logger.warning("search not logged: %s", exc)
