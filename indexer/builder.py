@@ -24,6 +24,7 @@ from .lexical import ANALYZER, LexicalIndex, passage_terms
 from .markup import render_article
 from .replies import check_templates, load_kb_declarations
 from .store import IndexRoot, IndexVersion
+from .routing.routes import ROUTES_FILE, Routes, parse_routes_file
 from .synonyms import Synonyms
 
 Progress = Callable[[str], None]
@@ -122,6 +123,7 @@ def build_index(
         files = list_article_files(kb_dir)
         synonyms = _kb_file(Synonyms.load, kb_dir, report, Synonyms())
         kb_placeholders = _kb_file(load_kb_declarations, kb_dir, report, {})
+        routes = _kb_file(lambda folder: _routes(folder, report), kb_dir, report, Routes())
         chunk_settings = ChunkSettings.for_model(embedder.max_seq_length)
         previous = _reusable_version(root, settings, chunk_settings, log)
         previous_rows = _previous_articles(previous)
@@ -178,7 +180,8 @@ def build_index(
             report.version = writer.name
             report.seconds = time.perf_counter() - started
             manifest = _manifest(settings, embedder, chunk_settings, prepared, report)
-            writer.commit(manifest, embedder.dimension, _lexical_index(prepared), synonyms.as_list(), kb_placeholders)
+            writer.commit(manifest, embedder.dimension, _lexical_index(prepared), synonyms.as_list(), kb_placeholders,
+                          routes.as_dict())
         except OSError as exc:
             writer.abort()
             raise BuildFailed(_write_failure(root, exc)) from exc
@@ -322,6 +325,13 @@ def _kb_file(load, kb_dir: Path, report: BuildReport, empty):
     except ArticleError as exc:
         report.problems.append(Problem(exc.path, exc.message, exc.line))
         return empty
+
+
+def _routes(kb_dir: Path, report: BuildReport) -> Routes:
+    """The KB's escalation routes; an entry with an error is left out and reported, the rest apply."""
+    routes, problems = parse_routes_file(kb_dir)
+    report.warnings.extend(f"{ROUTES_FILE}{':' + str(p.line) if p.line else ''}: {p.message}" for p in problems)
+    return routes
 
 
 def _lexical_index(prepared: list[_Prepared]) -> LexicalIndex:

@@ -17,6 +17,7 @@ from .errors import ArticleError
 from .kbfiles import list_article_files
 from .markup import ARTICLE_ROUTE, render_article
 from .replies import check_templates, declarations, load_kb_declarations
+from .routing.routes import ROUTES_FILE, Routes, parse_routes_file
 from .synonyms import Synonyms
 
 ERROR, WARNING, INFO = "error", "warning", "info"
@@ -94,6 +95,7 @@ def check_kb(kb_dir: Path, default_lang: str = "nb", today: dt.date | None = Non
         Synonyms.load(kb_dir)
     except ArticleError as exc:
         findings.append(Finding(exc.path, exc.line, ERROR, exc.message))
+    findings.extend(_routes(kb_dir, parsed))
     findings.extend(_duplicates(parsed))
     findings.extend(_links(parsed))
     findings.extend(_near_duplicates(parsed))
@@ -158,6 +160,53 @@ def _replies(article: Article, text: str, kb_placeholders: dict) -> list[Finding
     if templates and article.audience == "internal":
         found.append(Finding(article.path, templates[0].line, WARNING,
                              "internal article has a reply template; it is never offered for customers"))
+    return found
+
+
+def _routes(kb_dir: Path, parsed: dict[str, _Parsed]) -> list[Finding]:
+    """The route file itself, every article owner against it, and departments no question can reach."""
+    try:
+        routes, problems = parse_routes_file(kb_dir)
+    except ArticleError as exc:
+        return [Finding(exc.path, exc.line, ERROR, exc.message)]
+    found = [Finding(ROUTES_FILE, problem.line, problem.level, problem.message) for problem in problems]
+    if not routes.departments:
+        return found
+    for relpath, item in parsed.items():
+        owner = item.article.metadata.get("owner")
+        if isinstance(owner, str) and owner.strip() and routes.department(owner) is None:
+            found.append(Finding(relpath, _line_of(item.text, r"^owner\s*:", 1), ERROR,
+                                 f"owner {owner!r} has no route in {ROUTES_FILE}; known departments: "
+                                 f"{', '.join(routes.departments)}"))
+    found.extend(_unreachable(routes, [item.article.metadata for item in parsed.values()]))
+    return found
+
+
+def _unreachable(routes: Routes, metadata: list[dict]) -> list[Finding]:
+    """Departments that can never be suggested: no article owns them, nothing in them matches, no criterion
+    sends a case there."""
+    owners = {str(meta.get("owner", "")).casefold() for meta in metadata}
+    categories = {meta.get("category") for meta in metadata}
+    products = {str(p) for meta in metadata for p in meta.get("products") or [] if isinstance(p, str | int)}
+    tags = {str(t) for meta in metadata for t in meta.get("tags") or [] if isinstance(t, str | int)}
+    targets = {urgent.to for urgent in routes.urgent} | {routes.level1}
+    found = []
+    for department in routes.departments.values():
+        for kind, declared, known in (("category", department.categories, categories),
+                                      ("product", department.products, products),
+                                      ("tag", department.tags, tags)):
+            for value in declared:
+                if value not in known:
+                    found.append(Finding(ROUTES_FILE, department.line, WARNING,
+                                         f"department {department.name!r}: no article has {kind} {value!r}"))
+        reachable = (department.name.casefold() in owners or department.keywords or department.name in targets
+                     or set(department.categories) & categories or set(department.products) & products
+                     or set(department.tags) & tags)
+        if not reachable:
+            found.append(Finding(ROUTES_FILE, department.line, WARNING,
+                                 f"department {department.name!r} can never be suggested: no article has it as "
+                                 "owner, it has no keywords, and no category, product, tag or urgent criterion "
+                                 "leads to it"))
     return found
 
 

@@ -58,12 +58,15 @@ class SearchResponse:
     # How well the KB covers the question: "keywords", the share of its keyword weight found in one of the
     # best passages, and "meaning", the closest passage's cosine when the model ran. Low values mark gaps.
     signals: dict | None = None
+    # Urgent escalation criteria the question itself meets (threats, media, ...), to show before the results.
+    urgent: list[dict] | None = None
 
     def as_dict(self) -> dict:
         """The JSON shape shared by `kb search --json` and `/api/search`."""
         return {
             "ok": True, "query": self.query, "lang": self.lang, "filters": self.filters or {},
-            "index_version": self.version, "signals": self.signals or {}, "results": self.results,
+            "index_version": self.version, "signals": self.signals or {}, "urgent": self.urgent or [],
+            "results": self.results,
         }
 
 
@@ -168,13 +171,14 @@ class Searcher:
 
     def search(
         self, query: str, k: int = 5, mode: str = "hybrid", filters: dict | None = None,
-        replies: tuple[str, ...] = (),
+        replies: tuple[str, ...] = (), route: bool = True,
     ) -> SearchResponse:
         """The `k` best articles for `query`, each as its best passage with up to two more behind it.
 
         `mode` picks dense, lexical or both fused. `filters` narrows to a language, category, product or
         audience; the language filter also decides how the question is analysed, else it is detected.
         `replies` names the channels to suggest customer replies for (see suggest); none by default.
+        `route` adds each result's escalation route (see routing), urgent criteria of the question first.
         """
         text, k = validate_query(query, k, self.max_results)
         if mode not in MODES:
@@ -209,12 +213,18 @@ class Searcher:
             "keywords": _keyword_coverage(version, keyword_weights, results),
             "meaning": round(float(dense_hits[0][1]), 4) if dense_hits else None,
         }
+        urgent = None
+        if route:
+            routing = version.router.analyse(text)
+            urgent = version.router.urgent(routing, query_lang)
+            for result in results:
+                result["route"] = version.router.route(routing, result["metadata"], query_lang)
         if replies:
             known = query_vector
             self.suggester.attach(version, results, query_lang, keyword_weights, _channels(replies),
                                   lambda: known if known is not None else self.query_vector(text))
         return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters,
-                              signals=signals)
+                              signals=signals, urgent=urgent)
 
     @staticmethod
     def _language_prior(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:

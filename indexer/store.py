@@ -30,6 +30,8 @@ import numpy as np
 
 from .errors import IndexLocked, IndexMismatch, IndexNotFound, KBError, NotFound
 from .lexical import LexicalIndex
+from .routing.matching import Router
+from .routing.routes import Routes
 from .synonyms import Synonyms
 
 # Filters an agent may combine, and the article column each one reads.
@@ -231,7 +233,7 @@ class VersionWriter:
 
     def commit(
         self, manifest: dict, dimension: int, lexical: LexicalIndex, synonyms: list | None = None,
-        placeholders: dict | None = None,
+        placeholders: dict | None = None, routes: dict | None = None,
     ) -> Path:
         """Write the FAISS index, the lexical index and the manifest, flush them, and move the version into place."""
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
@@ -247,6 +249,7 @@ class VersionWriter:
         (self.partial / "placeholders.json").write_text(
             json.dumps(placeholders or {}, ensure_ascii=False), encoding="utf-8"
         )
+        (self.partial / "routes.json").write_text(json.dumps(routes or {}, ensure_ascii=False), encoding="utf-8")
         self.db.commit()
         self.db.close()
         manifest = dict(manifest, format=FORMAT_VERSION, version=self.name)
@@ -291,6 +294,10 @@ class IndexVersion:
         self.synonyms = Synonyms(json.loads((self.path / "synonyms.json").read_text(encoding="utf-8")))
         # KB-wide placeholder declarations (_placeholders.yaml) as they were when this version was built.
         self.placeholders = json.loads((self.path / "placeholders.json").read_text(encoding="utf-8"))
+        # Escalation routes (_routes.yaml) as they were when this version was built; none in older versions.
+        routes_file = self.path / "routes.json"
+        routes = json.loads(routes_file.read_text(encoding="utf-8")) if routes_file.is_file() else None
+        self.router = Router(Routes.from_dict(routes))
         self._local = threading.local()
         self._filter_cache: dict[tuple, np.ndarray] = {}
         self._facets: dict[str, list[str]] | None = None

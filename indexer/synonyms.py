@@ -31,7 +31,7 @@ class Synonyms:
 
     def __post_init__(self):
         # Every member's stemmed form per language, computed once here instead of on every question.
-        self._forms = [[[_normalized(member, lang) for lang in STEMMERS] for member in group]
+        self._forms = [[[phrase_form(member, lang) for lang in STEMMERS] for member in group]
                        for group in self.groups]
 
     @classmethod
@@ -66,20 +66,22 @@ class Synonyms:
 
         Words match after stemming in either language, so `erased` finds the group of `erase`.
         """
-        forms = [_normalized(question, lang) for lang in STEMMERS]
+        forms = [phrase_form(question, lang) for lang in STEMMERS]
         additions: list[str] = []
         for group, members in zip(self.groups, self._forms, strict=True):
-            mentioned = [any(_contains(form, m) for form, m in zip(forms, variants, strict=True))
+            mentioned = [any(contains_phrase(form, m) for form, m in zip(forms, variants, strict=True))
                          for variants in members]
             if any(mentioned):
                 additions.extend(member for member, found in zip(group, mentioned, strict=True) if not found)
         return additions
 
 
-def _normalized(text: str, lang: str) -> str:
-    """Folded, stemmed words without stopword removal (multi-word members keep their small words)."""
+def phrase_form(text: str, lang: str) -> str:
+    """Folded, stemmed words without stopword removal (multi-word members keep their small words), padded
+    with spaces so `contains_phrase` matches whole words only."""
     return " " + " ".join(ANALYZER.stem(word, lang) for word in Analyzer.words(text)) + " "
 
 
-def _contains(text: str, member: str) -> bool:
+def contains_phrase(text: str, member: str) -> bool:
+    """Whether the phrase form `member` occurs in the phrase form `text`, as whole words."""
     return bool(member.strip()) and member in text

@@ -21,7 +21,7 @@ def test_round_trip(mini_settings, embedder):
     version = root.open_current()
     assert version.name == report.version
     assert sorted(p.name for p in version.path.iterdir()) == [
-        "index.faiss", "lexical", "manifest.json", "meta.sqlite", "placeholders.json", "synonyms.json",
+        "index.faiss", "lexical", "manifest.json", "meta.sqlite", "placeholders.json", "routes.json", "synonyms.json",
     ]
     manifest = version.manifest
     assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256}

@@ -49,10 +49,11 @@ def reply_channels() -> tuple[str, ...]:
 @bp.get("/search")
 def search():
     """Ranked passages for `q`, at most `k` articles, optionally filtered and in one retrieval mode,
-    each with suggested customer replies."""
+    each with suggested customer replies and the escalation route (`route=0` leaves routes out)."""
     mode = request.args.get("mode", "hybrid")
     response = searcher().search(
         request.args.get("q", ""), int_arg("k", 5), mode=mode, filters=filter_args(), replies=reply_channels(),
+        route=request.args.get("route", "1") not in ("0", "false", "no"),
     )
     return jsonify({**response.as_dict(), "search_id": querylog.log_search(response, mode)})
 

@@ -41,6 +41,7 @@ SEARCH_PARAMETERS = [
            {"type": "string", "enum": ["customer", "internal"]}),
     _query("channel", "Channels to suggest replies in (repeat or comma-separate); all by default.", TEXT),
     _query("replies", "0 leaves reply suggestions out.", {"type": "string", "enum": ["0", "1"]}),
+    _query("route", "0 leaves the escalation routes out.", {"type": "string", "enum": ["0", "1"]}),
     _query("after", "The previous search of the same typing session, which this one replaces in the log.", TEXT),
 ]
 
@@ -57,13 +58,28 @@ REPLY = {
     },
 }
 
+ROUTE = {
+    "type": ["object", "null"],
+    "description": "The department that takes the case over if level 1 cannot solve it; for agents only.",
+    "properties": {
+        "department": TEXT, "label": TEXT, "level": {"type": ["integer", "null"]}, "urgent": {"type": "boolean"},
+        "reason": {"type": "object", "properties": {
+            "kind": {"type": "string", "enum": ["urgent", "question", "owner", "category", "product", "tag",
+                                                "level1"]},
+            "criterion": {"type": ["string", "null"]}, "matched": TEXT, "id": TEXT}},
+        "contact": {"type": "object", "properties": {"crm_queue": TEXT, "email": TEXT, "phone": TEXT}},
+        "speed": {"type": ["string", "null"]},
+        "also": {"type": "array", "items": OBJECT},
+    },
+}
+
 RESULT = {
     "type": "object",
     "properties": {
         "rank": {"type": "integer"}, "passage_id": {"type": "integer"}, "score": {"type": "number"},
         "article_id": TEXT, "title": TEXT, "section": TEXT, "anchor": TEXT, "lang": TEXT, "text": TEXT,
         "metadata": OBJECT, "scores": OBJECT, "more": {"type": "array", "items": OBJECT},
-        "replies": {"type": "array", "items": REPLY},
+        "replies": {"type": "array", "items": REPLY}, "route": ROUTE,
     },
 }
 
@@ -84,6 +100,7 @@ def openapi_document() -> dict:
                         "ok": {"const": True}, "query": TEXT, "lang": {"type": ["string", "null"]},
                         "filters": OBJECT, "index_version": TEXT, "signals": OBJECT,
                         "search_id": {"type": ["string", "null"]},
+                        "urgent": {"type": "array", "items": ROUTE},
                         "results": {"type": "array", "items": RESULT}}}),
                     "400": _error("The question or a parameter is out of bounds"),
                     "503": _error("No index has been built yet"),
