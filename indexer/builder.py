@@ -23,8 +23,8 @@ from .kbfiles import list_article_files
 from .lexical import ANALYZER, LexicalIndex, passage_terms
 from .markup import render_article
 from .replies import check_templates, load_kb_declarations
-from .store import IndexRoot, IndexVersion
 from .routing.routes import ROUTES_FILE, Routes, parse_routes_file
+from .store import IndexRoot, IndexVersion
 from .synonyms import Synonyms
 
 Progress = Callable[[str], None]

@@ -308,8 +308,9 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
         if purge:
             cutoff = now() - dt.timedelta(days=settings.retention_days)
             purged = store.purge(cutoff)
-            click.echo(f"Purged {purged.searches:,} searches, {purged.feedback:,} ratings and {purged.events:,} "
-                       f"events from before {cutoff:%Y-%m-%d} ({settings.retention_days} days kept)", err=True)
+            click.echo(f"Purged {purged.searches:,} searches, {purged.feedback:,} ratings, {purged.events:,} events, "
+                       f"{purged.escalations:,} escalations and {purged.contact_feedback:,} customer feedback notes "
+                       f"from before {cutoff:%Y-%m-%d} ({settings.retention_days} days kept)", err=True)
         start = now() - dt.timedelta(days=days) if days else (since.replace(tzinfo=dt.UTC) if since else None)
         version = IndexRoot(settings.index_dir).open_current()
         report = build_report(store, version, settings.embedder(), start)

@@ -22,6 +22,8 @@ from .privacy import mask
 
 RATINGS = ("helped", "wrong", "outdated")
 EVENTS = ("copy", "open")
+# What a customer's own feedback on a contact was, as the agent notes it.
+CONTACT_KINDS = ("complaint", "compliment", "suggestion")
 MAX_COMMENT_CHARS = 1000
 # Results of a search that are logged (for "times shown" per article).
 LOGGED_RESULTS = 10
@@ -67,13 +69,49 @@ MIGRATIONS = (
     );
     CREATE INDEX events_at ON events(at);
     """,
+    # Only that a case went to a department, with what it was about; never the hand-off note itself.
+    """
+    CREATE TABLE escalations (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        search_id TEXT,
+        department TEXT NOT NULL,
+        urgent TEXT,
+        article_id TEXT,
+        category TEXT,
+        products TEXT NOT NULL
+    );
+    CREATE INDEX escalations_at ON escalations(at);
+    CREATE TABLE contact_feedback (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        search_id TEXT,
+        kind TEXT NOT NULL,
+        product TEXT,
+        category TEXT,
+        comment TEXT
+    );
+    CREATE INDEX contact_feedback_at ON contact_feedback(at);
+    """,
 )
+# Every table the log holds, oldest first; each has an `at` column the retention limit applies to.
+TABLES = ("searches", "feedback", "events", "escalations", "contact_feedback")
 
 
 def check_rating(rating, comment) -> None:
     """QueryError unless `rating` is one of RATINGS and `comment` is absent or text within the limit."""
     if rating not in RATINGS:
         raise QueryError(f"rating must be one of {', '.join(RATINGS)}")
+    if comment is not None and not isinstance(comment, str):
+        raise QueryError("comment must be text")
+    if comment and len(comment) > MAX_COMMENT_CHARS:
+        raise CommentTooLong(f"the comment is {len(comment):,} characters long; the limit is {MAX_COMMENT_CHARS:,}")
+
+
+def check_contact_feedback(kind, comment) -> None:
+    """QueryError unless `kind` is one of CONTACT_KINDS and `comment` is absent or text within the limit."""
+    if kind not in CONTACT_KINDS:
+        raise QueryError(f"kind must be one of {', '.join(CONTACT_KINDS)}")
     if comment is not None and not isinstance(comment, str):
         raise QueryError("comment must be text")
     if comment and len(comment) > MAX_COMMENT_CHARS:
@@ -103,6 +141,8 @@ class Purged:
     searches: int
     feedback: int
     events: int
+    escalations: int = 0
+    contact_feedback: int = 0
 
 
 class FeedbackStore(Protocol):
@@ -117,6 +157,12 @@ class FeedbackStore(Protocol):
 
     def add_event(self, *, search_id: str | None, kind: str, article_id: str, channel: str | None = None,
                   at: dt.datetime | None = None) -> None: ...
+
+    def add_escalation(self, *, search_id: str | None, department: str, urgent: str | None, article_id: str | None,
+                       category: str | None, products: list[str], at: dt.datetime | None = None) -> int: ...
+
+    def add_contact_feedback(self, *, search_id: str | None, kind: str, product: str | None, category: str | None,
+                             comment: str | None, at: dt.datetime | None = None) -> int: ...
 
     def search_exists(self, search_id: str) -> bool: ...
 
@@ -223,13 +269,33 @@ class SQLiteFeedbackStore:
         if search_id:
             self.db.execute("UPDATE searches SET used = 1 WHERE id = ?", (search_id,))
 
+    def add_escalation(self, *, search_id, department, urgent, article_id, category, products, at=None):
+        """Record that a case went to `department` (and what it was about); the note itself is never stored."""
+        cursor = self.db.execute(
+            "INSERT INTO escalations (at, search_id, department, urgent, article_id, category, products)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (timestamp(at or now()), search_id, department, urgent, article_id, category,
+             json.dumps(list(products), ensure_ascii=False)))
+        if search_id:
+            self.db.execute("UPDATE searches SET used = 1 WHERE id = ?", (search_id,))
+        return int(cursor.lastrowid)
+
+    def add_contact_feedback(self, *, search_id, kind, product, category, comment, at=None):
+        """Record a customer's complaint, compliment or suggestion about a product or service, comment masked."""
+        check_contact_feedback(kind, comment)
+        cursor = self.db.execute(
+            "INSERT INTO contact_feedback (at, search_id, kind, product, category, comment) VALUES (?, ?, ?, ?, ?, ?)",
+            (timestamp(at or now()), search_id, kind, product, category,
+             mask(comment.strip()) if comment and comment.strip() else None))
+        return int(cursor.lastrowid)
+
     def search_exists(self, search_id: str) -> bool:
         """Whether a search id was logged (and not purged)."""
         return self.db.execute("SELECT 1 FROM searches WHERE id = ?", (search_id,)).fetchone() is not None
 
     def rows(self, table: str, since: dt.datetime | None = None) -> list[dict]:
-        """Every row of `searches`, `feedback` or `events` from `since` on, oldest first, as dicts."""
-        if table not in ("searches", "feedback", "events"):
+        """Every row of one of TABLES from `since` on, oldest first, as dicts."""
+        if table not in TABLES:
             raise ValueError(table)
         since_text = timestamp(since) if since else ""
         cursor = self.db.execute(f"SELECT * FROM {table} WHERE at >= ? ORDER BY at", (since_text,))  # noqa: S608
@@ -239,7 +305,7 @@ class SQLiteFeedbackStore:
         """Delete everything logged before `before` (the retention limit) and give the space back."""
         cutoff = timestamp(before)
         counts = [self.db.execute(f"DELETE FROM {table} WHERE at < ?", (cutoff,)).rowcount  # noqa: S608
-                  for table in ("searches", "feedback", "events")]
+                  for table in TABLES]
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("VACUUM")
         return Purged(*counts)

@@ -172,3 +172,55 @@ def test_reports_page_behind_the_editor_token(page):
     assert page.locator("#charts svg").count() >= 2
     page.goto("/reports?ui=en")
     assert page.locator("h1").inner_text() == "Report for editors"
+
+
+def test_escalate_with_the_keyboard_gives_a_masked_note_to_copy(page):
+    page.goto("/")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("/")
+    page.keyboard.type("kunden har klaget til Forbrukerrådet om FH-1234567, ring 912 34 567")
+    page.wait_for_selector("li.card .route")
+    assert page.locator(".urgent-banner").inner_text().startswith(
+        "Haster: Klage sendt til Forbrukerrådet eller Forbrukertilsynet → Reklamasjon")
+    page.keyboard.press("ArrowDown")
+    route = page.locator("li.card.selected .route")
+    assert route.get_attribute("data-department") == "Reklamasjon"
+    assert "urgent" in route.get_attribute("class")
+    page.keyboard.press("e")
+    assert page.evaluate("document.activeElement.classList.contains('handoff-added')") is True
+    page.keyboard.type("Kunden ringer fra 41555555")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => document.activeElement.classList.contains('handoff-copy')")
+    note = route.locator(".handoff-note").input_value()
+    assert note.startswith("Til: Reklamasjon (CRM-kø Reklamasjon, e-post reklamasjon@fjordhjem.example)\n"
+                           "HASTER: Klage sendt til Forbrukerrådet eller Forbrukertilsynet\nHvor raskt: Samme dag\n")
+    assert "- Ordrenummer: FH-1234567" in note
+    assert "ring [phone]" in note and "Kunden ringer fra [phone]" in note
+    assert "912 34 567" not in note and "41555555" not in note
+    page.keyboard.press("Enter")
+    page.wait_for_selector("li.card.selected .route[data-copied=yes]")
+    assert clipboard(page) == note
+    assert route.locator(".handoff-status").inner_text() == (
+        "Notatet er kopiert. Lim det inn i saken i CRM eller i e-posten.")
+
+
+def test_escalate_by_clicking_in_english(page):
+    page.goto("/?ui=en")
+    card = search(page, "the parcel is lost, the carrier says it was delivered")
+    card.locator("button.escalate").click()
+    card.locator("button.handoff-write").click()
+    page.wait_for_selector("li.card .handoff-copy:not([hidden])")
+    note = card.locator(".handoff-note").input_value()
+    assert note.startswith("Til: Logistikk (CRM-kø Logistikk)\n")
+    assert card.locator("button.escalate").inner_text() == "Escalate"
+
+
+def test_customer_feedback_in_two_clicks(page):
+    page.goto("/")
+    search(page, "Aura 55 har svart skjerm etter oppdatering")
+    page.click('button.contact-kind[data-kind="complaint"]')
+    assert page.locator(".contact-product").input_value() == "AU55-Q4"
+    page.fill(".contact-comment", "Tredje gang på en måned, ring 912 34 567")
+    page.click("button.contact-save")
+    page.wait_for_selector('.contact-feedback[data-saved="complaint"]')
+    assert page.locator(".contact-status").inner_text() == "Lagret. Takk!"

@@ -30,6 +30,9 @@ def create_app(config: dict | None = None) -> Flask:
         FEEDBACK_PER_MINUTE=30,
         EVENTS_PER_MINUTE=120,
         LOGINS_PER_MINUTE=10,
+        # Hand-offs and the customer's own feedback: a busy agent notes a few a minute.
+        HANDOFFS_PER_MINUTE=30,
+        CONTACT_FEEDBACK_PER_MINUTE=30,
         # Editors' reports at /reports need this token; without one they are switched off.
         EDITOR_TOKEN=settings.editor_token,
     )
@@ -46,7 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["kb.feedback"] = SQLiteFeedbackStore(settings.feedback_path) if app.config["FEEDBACK"] else None
     app.extensions["kb.limits"] = {"feedback": RateLimit(app.config["FEEDBACK_PER_MINUTE"]),
                                    "events": RateLimit(app.config["EVENTS_PER_MINUTE"]),
-                                   "login": RateLimit(app.config["LOGINS_PER_MINUTE"])}
+                                   "login": RateLimit(app.config["LOGINS_PER_MINUTE"]),
+                                   "handoff": RateLimit(app.config["HANDOFFS_PER_MINUTE"]),
+                                   "contact": RateLimit(app.config["CONTACT_FEEDBACK_PER_MINUTE"])}
 
     from . import api, errors, i18n, reports, views
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from indexer.errors import NotFound, QueryError, TooMany
-from indexer.feedback import check_event, check_rating
+from indexer.feedback import check_contact_feedback, check_event, check_rating
 from indexer.replies import CHANNELS
+from indexer.routing.escalation import escalate
 from indexer.search import FILTERS
 from indexer.suggest import render_reply
 
@@ -119,8 +120,7 @@ def logged_search(body: dict) -> str | None:
 def feedback_request(kind: str):
     """The store and JSON body of a rating or event: 503 when logging is off, 429 over the client's limit."""
     store = querylog.required_store()
-    if not current_app.extensions["kb.limits"][kind].allow(querylog.client_key()):
-        raise TooMany(f"too many {kind} requests from this client; try again in a minute")
+    limited(kind)
     return store, json_body()
 
 
@@ -154,6 +154,54 @@ def event():
         raise QueryError(f"channel must be one of {', '.join(CHANNELS)}")
     store.add_event(search_id=logged_search(body), kind=kind, article_id=article_id, channel=channel)
     return jsonify({"ok": True}), 201
+
+
+def limited(kind: str) -> None:
+    """A 429 when this client is over its limit for `kind` in the last minute."""
+    if not current_app.extensions["kb.limits"][kind].allow(querylog.client_key()):
+        raise TooMany(f"too many {kind} requests from this client; try again in a minute")
+
+
+@bp.post("/handoff")
+def handoff():
+    """A hand-off note for the department that takes the case over, from the question or a pasted message.
+
+    Only that a case went to the department is logged (when the log is on); the note is not stored.
+    """
+    limited("handoff")
+    body = json_body("{question, department, articles, note, search_id}")
+    escalation = escalate(searcher(), body.get("question"), body.get("department"), body.get("articles"),
+                          body.get("note"))
+    store = querylog.store()
+    if store is not None:
+        store.add_escalation(search_id=logged_search(body), **escalation.record)
+    return jsonify({"ok": True, **escalation.note.as_dict(), "route": escalation.route,
+                    "articles": [a["article_id"] for a in escalation.articles]})
+
+
+@bp.post("/contact-feedback")
+def contact_feedback():
+    """What the customer said about a product or service: a complaint, a compliment or a suggestion."""
+    store, body = feedback_request("contact")
+    kind, comment = body.get("kind"), body.get("comment")
+    check_contact_feedback(kind, comment)
+    facets = searcher().version.facets()
+    product = known_value(body, "product", facets["product"])
+    category = known_value(body, "category", facets["category"])
+    feedback_id = store.add_contact_feedback(search_id=logged_search(body), kind=kind, product=product,
+                                             category=category, comment=comment)
+    return jsonify({"ok": True, "id": feedback_id}), 201
+
+
+def known_value(body: dict, name: str, known: list[str]) -> str | None:
+    """A product or category the index knows (its spelling), or None; a 400 for one it does not."""
+    value = optional_text(body, name, 100)
+    if value is None:
+        return None
+    match = next((item for item in known if item.casefold() == value.strip().casefold()), None)
+    if match is None:
+        raise QueryError(f"unknown {name} {value[:100]!r}; use one the index has")
+    return match
 
 
 @bp.get("/openapi.json")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from indexer import __version__
 from indexer.config import MAX_QUERY_CHARS, MAX_RESULTS
-from indexer.feedback import EVENTS, MAX_COMMENT_CHARS, RATINGS
+from indexer.feedback import CONTACT_KINDS, EVENTS, MAX_COMMENT_CHARS, RATINGS
 from indexer.replies import CHANNELS, MAX_VALUE_CHARS
+from indexer.routing.escalation import MAX_HANDOFF_ARTICLES
+from indexer.routing.handoff import MAX_ADDED_CHARS
 from indexer.search import MODES
 
 
@@ -65,7 +67,7 @@ ROUTE = {
         "department": TEXT, "label": TEXT, "level": {"type": ["integer", "null"]}, "urgent": {"type": "boolean"},
         "reason": {"type": "object", "properties": {
             "kind": {"type": "string", "enum": ["urgent", "question", "owner", "category", "product", "tag",
-                                                "level1"]},
+                                                "level1", "agent"]},
             "criterion": {"type": ["string", "null"]}, "matched": TEXT, "id": TEXT}},
         "contact": {"type": "object", "properties": {"crm_queue": TEXT, "email": TEXT, "phone": TEXT}},
         "speed": {"type": ["string", "null"]},
@@ -150,6 +152,43 @@ def openapi_document() -> dict:
                     "400": _error("A malformed request"),
                     "404": _error("Unknown article or search"),
                     "429": _error("Too many events from this client"),
+                    "503": _error("Feedback is switched off"),
+                },
+            }},
+            "/api/handoff": {"post": {
+                "summary": "A hand-off note for the department that takes the case over (not stored)",
+                "requestBody": _body({"type": "object", "required": ["question"], "properties": {
+                    "question": {"type": "string", "maxLength": MAX_QUERY_CHARS,
+                                 "description": "The customer's question or pasted message."},
+                    "department": {"type": "string", "description": "Default: the route of the first article."},
+                    "articles": {"type": "array", "items": TEXT, "maxItems": MAX_HANDOFF_ARTICLES,
+                                 "description": "What was answered; default: the question's best results."},
+                    "note": {"type": "string", "maxLength": MAX_ADDED_CHARS, "description": "What the agent adds."},
+                    "search_id": TEXT}}),
+                "responses": {
+                    "200": _ok("The note", {"type": "object", "properties": {
+                        "ok": {"const": True}, "department": TEXT, "lang": TEXT, "subject": TEXT, "text": TEXT,
+                        "values": OBJECT, "masked": {"type": "boolean"}, "route": ROUTE,
+                        "articles": {"type": "array", "items": TEXT}}}),
+                    "400": _error("A malformed request, or no route and no department named"),
+                    "404": _error("Unknown department, article or search"),
+                    "413": _error("The question or the note is too long"),
+                    "429": _error("Too many hand-offs from this client"),
+                    "503": _error("No index has been built yet"),
+                },
+            }},
+            "/api/contact-feedback": {"post": {
+                "summary": "Note the customer's complaint, compliment or suggestion about a product or service",
+                "requestBody": _body({"type": "object", "required": ["kind"], "properties": {
+                    "kind": {"type": "string", "enum": list(CONTACT_KINDS)}, "product": TEXT, "category": TEXT,
+                    "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS}, "search_id": TEXT}}),
+                "responses": {
+                    "201": _ok("Recorded", {"type": "object", "properties": {
+                        "ok": {"const": True}, "id": {"type": "integer"}}}),
+                    "400": _error("A malformed request, or a product or category the index does not have"),
+                    "404": _error("Unknown search"),
+                    "413": _error("The comment is too long"),
+                    "429": _error("Too much feedback from this client"),
                     "503": _error("Feedback is switched off"),
                 },
             }},

@@ -38,6 +38,7 @@ class PageSearch:
     error: str | None = None
     search_id: str | None = None
     index_version: str | None = None
+    urgent: list[dict] = field(default_factory=list)
 
 
 def run_search(query: str, filters: dict, channel: str) -> PageSearch:
@@ -48,7 +49,8 @@ def run_search(query: str, filters: dict, channel: str) -> PageSearch:
         response = searcher().search(query, k=PAGE_RESULTS, filters=filters, replies=(channel,))
     except QueryError as exc:
         return PageSearch(error=str(exc))
-    return PageSearch(response.results, None, querylog.log_search(response, "hybrid"), response.version)
+    return PageSearch(response.results, None, querylog.log_search(response, "hybrid"), response.version,
+                      response.urgent or [])
 
 
 def page_channel() -> str:

@@ -66,6 +66,11 @@ class Router:
         first, *rest = unique.values()
         return {**first, "also": rest[:MAX_ALSO]}
 
+    def chosen(self, analysis: QuestionRouting, department: Department, lang: str | None) -> dict:
+        """The route to a department the agent picked: its urgent route when the question meets one for it."""
+        urgent = next((r for r in self.urgent(analysis, lang) if r["department"] == department.name), None)
+        return urgent or {**self._route(department, "agent", department.name, lang), "also": []}
+
     def _ordinary(self, analysis: QuestionRouting, metadata: dict, lang: str | None) -> list[dict]:
         """Routes from the question's words, the article's owner and the article's topic, in that order."""
         owner = self.routes.department(metadata.get("owner"))

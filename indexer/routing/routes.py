@@ -247,7 +247,8 @@ def _urgent(raw, number: int, lines: _Lines, problems: list[RouteProblem], route
     where = ("urgent", number)
     line = lines.of(*where)
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"].strip():
-        problems.append(RouteProblem(line, ERROR, "an urgent criterion must be a mapping with id, to, when and keywords"))
+        problems.append(RouteProblem(line, ERROR,
+                                     "an urgent criterion must be a mapping with id, to, when and keywords"))
         return None
     errors_before = sum(1 for p in problems if p.level == ERROR)
     label = f"urgent criterion {raw['id']!r}"
@@ -317,10 +318,11 @@ def _contact(value, label: str, lines: _Lines, where: tuple, problems: list[Rout
         elif kind == "email" and not EMAIL.match(text):
             problems.append(RouteProblem(line, ERROR, f"{label}: email {text!r} is not an e-mail address"))
         elif kind == "phone" and not PHONE.match(text):
-            problems.append(RouteProblem(line, ERROR,
-                                         f"{label}: phone {text!r} is not a Norwegian number (8 digits, e.g. 815 40 410)"))
+            problems.append(RouteProblem(line, ERROR, f"{label}: phone {text!r} is not a Norwegian number "
+                                                       "(8 digits, e.g. 815 40 410)"))
         elif not text or len(text) > MAX_TEXT_CHARS:
-            problems.append(RouteProblem(line, ERROR, f"{label}: {kind} must be text of at most {MAX_TEXT_CHARS} characters"))
+            problems.append(RouteProblem(line, ERROR,
+                                         f"{label}: {kind} must be text of at most {MAX_TEXT_CHARS} characters"))
         else:
             contact[kind] = text
     return contact

@@ -112,12 +112,99 @@
     }
   }
 
+  // Escalate: open the hand-off form on a result, write the note for its route's department, copy it.
+  function openHandoff(card) {
+    const route = card && card.querySelector(".route");
+    if (!route) return false;
+    const panel = route.querySelector(".handoff");
+    panel.hidden = false;
+    route.querySelector("button.escalate").setAttribute("aria-expanded", "true");
+    route.querySelector(".handoff-added").focus();
+    return true;
+  }
+
+  async function writeHandoff(route) {
+    const card = route.closest("li.card");
+    const status = route.querySelector(".handoff-status");
+    try {
+      const response = await post("/api/handoff", {
+        question: input.value, department: route.dataset.department, articles: [card.dataset.articleId],
+        note: route.querySelector(".handoff-added").value, search_id: currentSearch().id,
+      });
+      const body = await response.json();
+      if (!response.ok) { status.textContent = (strings.handoff_failed || "") + " " + (body.error || ""); return; }
+      const note = route.querySelector(".handoff-note");
+      note.value = body.text;
+      route.querySelector(".handoff-result").hidden = false;
+      const copy = route.querySelector(".handoff-copy");
+      copy.hidden = false;
+      status.textContent = "";
+      copy.focus();
+    } catch (err) {
+      status.textContent = strings.handoff_failed;
+    }
+  }
+
+  async function copyHandoff(route) {
+    const copied = await writeClipboard(route.querySelector(".handoff-note").value);
+    route.querySelector(".handoff-status").textContent = copied ? strings.handoff_copied : strings.copy_failed;
+    route.setAttribute("data-copied", copied ? "yes" : "no");
+  }
+
   results.addEventListener("click", function (event) {
     const button = event.target.closest("button.copy");
     if (button) copyReply(button.closest(".reply"));
     const rating = event.target.closest("button.rating");
     if (rating) rate(rating);
+    if (event.target.closest("button.escalate")) openHandoff(event.target.closest("li.card"));
+    if (event.target.closest("button.handoff-write")) writeHandoff(event.target.closest(".route"));
+    if (event.target.closest("button.handoff-copy")) copyHandoff(event.target.closest(".route"));
   });
+  results.addEventListener("keydown", function (event) {
+    // Ctrl+Enter in the agent's addition writes the note without reaching for the button.
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.classList.contains("handoff-added")) {
+      event.preventDefault();
+      writeHandoff(event.target.closest(".route"));
+    }
+  });
+
+  // The customer's own feedback: pick complaint, compliment or suggestion, then save (two clicks).
+  const contact = document.querySelector(".contact-feedback");
+  if (contact) {
+    let kind = null;
+    contact.addEventListener("click", async function (event) {
+      const chosen = event.target.closest("button.contact-kind");
+      if (chosen) {
+        kind = chosen.dataset.kind;
+        contact.querySelectorAll("button.contact-kind").forEach(function (b) {
+          b.setAttribute("aria-pressed", b === chosen ? "true" : "false");
+        });
+        const first = results.querySelector("li.card[data-product]:not([data-product=''])");
+        const product = contact.querySelector(".contact-product");
+        if (first && !product.value) product.value = first.dataset.product;
+        contact.querySelector(".contact-details").hidden = false;
+        contact.querySelector(".contact-status").textContent = "";
+        contact.querySelector(".contact-save").focus();
+      }
+      if (event.target.closest("button.contact-save") && kind) {
+        const status = contact.querySelector(".contact-status");
+        try {
+          const response = await post("/api/contact-feedback", {
+            kind: kind, product: contact.querySelector(".contact-product").value,
+            comment: contact.querySelector(".contact-comment").value, search_id: currentSearch().id,
+          });
+          status.textContent = response.ok ? strings.contact_thanks : strings.contact_failed;
+          contact.setAttribute("data-saved", response.ok ? kind : "failed");
+          if (response.ok) {
+            contact.querySelector(".contact-comment").value = "";
+            contact.querySelector(".contact-details").hidden = true;
+          }
+        } catch (err) {
+          status.textContent = strings.contact_failed;
+        }
+      }
+    });
+  }
   // The same placeholder twice in one reply is one field: typing in one fills the others.
   results.addEventListener("input", function (event) {
     const field = event.target;
@@ -171,6 +258,8 @@
       const card = cards()[selectedIndex()];
       const figure = card && card.querySelector(".reply");
       if (figure) { event.preventDefault(); copyReply(figure); }
+    } else if (event.key === "e" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      if (openHandoff(cards()[selectedIndex()])) event.preventDefault();
     } else if (event.key === "Escape" && active !== input) {
       input.focus();
     }
