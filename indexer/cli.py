@@ -188,6 +188,52 @@ def search_command(index_dir, model, k, lang, category, product, audience, mode,
         click.echo()
 
 
+@main.command("assist")
+@index_option
+@model_option
+@click.option("--channel", type=click.Choice(["email", "chat", "phone", "social"]), default="email",
+              show_default=True, help="Channel the reply is written for.")
+@click.option("--lang", type=click.Choice(["nb", "en"]), help="Language of the message (detected by default).")
+@click.option("-k", "k", type=int, default=3, show_default=True, help="Articles per need.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object, as /api/assist returns it.")
+@click.argument("message_file", type=click.File("r", encoding="utf-8"), default="-", required=False)
+def assist_command(index_dir, model, channel, lang, k, as_json, message_file):
+    """Answer a customer's pasted message from MESSAGE_FILE (or - for standard input).
+
+    Greetings, signatures and quoted mail are set aside; each question or request is searched on its own;
+    order numbers and the customer's name fill the reply, which answers every need at once.
+    """
+    from .assist import Assistant, AssistRequest
+    from .errors import KBError
+    from .search import Searcher
+
+    try:
+        text = message_file.read()
+        request = AssistRequest.from_json({"text": text, "channel": channel, "lang": lang, "k": k})
+        searcher = Searcher(settings_for(index_dir=index_dir, model=model))
+        response = Assistant(searcher).assist(request)
+    except KBError as exc:
+        fail(f"{getattr(message_file, 'name', '-')}: {exc}")
+    except UnicodeDecodeError:
+        fail(f"{getattr(message_file, 'name', '-')}: not UTF-8 text")
+    if as_json:
+        click.echo(json.dumps(response.as_dict(), ensure_ascii=False, indent=2))
+        return
+    for number, need in enumerate(response.needs, start=1):
+        click.echo(f"Need {number} ({need.lang}): {need.text}")
+        for result in need.search.results:
+            heading = result["title"] + (f" › {result['section']}" if result["section"] else "")
+            click.echo(f"   {result['rank']}. {result['score']:.3f}  {heading}  [{result['article_id']}]")
+        click.echo()
+    if response.values:
+        shown = {kind: ", ".join(value) if isinstance(value, list) else value
+                 for kind, value in response.values.items()}
+        click.echo("Values: " + "; ".join(f"{kind} {value}" for kind, value in shown.items()))
+        click.echo()
+    click.echo(f"Reply ({response.reply['channel']}, {response.reply['lang']}):")
+    click.echo(textwrap.indent(response.reply["text"], "    "))
+
+
 @main.command("eval")
 @index_option
 @model_option

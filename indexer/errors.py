@@ -65,3 +65,11 @@ class CommentTooLong(QueryError):
 
 class FeedbackOff(KBError):
     """The query log is switched off, so ratings and events have nowhere to go."""
+
+
+class MessageTooLong(QueryError):
+    """A pasted message or conversation over the size the assistant reads."""
+
+
+class NothingToAnswer(QueryError):
+    """A message with no question or request left once greetings, signatures and quoted mail are set aside."""

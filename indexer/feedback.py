@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import CommentTooLong, KBError, QueryError
-from .privacy import mask
+from .privacy import mask, mask_value
 
 RATINGS = ("helped", "wrong", "outdated")
 EVENTS = ("copy", "open")
@@ -93,9 +93,23 @@ MIGRATIONS = (
     );
     CREATE INDEX contact_feedback_at ON contact_feedback(at);
     """,
+    # A pasted message or conversation answered need by need: each need is a search of its own, linked here.
+    """
+    CREATE TABLE assists (
+        id TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        lang TEXT,
+        needs INTEGER NOT NULL,
+        "values" TEXT NOT NULL
+    );
+    CREATE INDEX assists_at ON assists(at);
+    ALTER TABLE searches ADD COLUMN assist_id TEXT;
+    CREATE INDEX searches_assist ON searches(assist_id);
+    """,
 )
 # Every table the log holds, oldest first; each has an `at` column the retention limit applies to.
-TABLES = ("searches", "feedback", "events", "escalations", "contact_feedback")
+TABLES = ("searches", "feedback", "events", "escalations", "contact_feedback", "assists")
 
 
 def check_rating(rating, comment) -> None:
@@ -143,6 +157,7 @@ class Purged:
     events: int
     escalations: int = 0
     contact_feedback: int = 0
+    assists: int = 0
 
 
 class FeedbackStore(Protocol):
@@ -150,6 +165,9 @@ class FeedbackStore(Protocol):
 
     def log_search(self, *, query: str, lang: str | None, mode: str, filters: dict, index_version: str,
                    results: list[dict], signals: dict, after: str | None = None,
+                   at: dt.datetime | None = None, assist_id: str | None = None) -> str: ...
+
+    def log_assist(self, *, channel: str, lang: str | None, needs: int, values: dict,
                    at: dt.datetime | None = None) -> str: ...
 
     def add_feedback(self, *, search_id: str | None, index_version: str, passage_id: int, article_id: str,
@@ -215,23 +233,35 @@ class SQLiteFeedbackStore:
             connection.execute("ROLLBACK")
             raise
 
-    def log_search(self, *, query, lang, mode, filters, index_version, results, signals, after=None, at=None):
-        """Record a search (masked) and return its id; a continuation of search `after` replaces that row."""
+    def log_assist(self, *, channel, lang, needs, values, at=None):
+        """Record one assist request (its values masked) and return its id; its needs are logged as searches."""
+        masked = {kind: [mask(str(item)) for item in value] if isinstance(value, list) else mask_value(kind, value)
+                  for kind, value in values.items()}
+        assist_id = secrets.token_urlsafe(12)
+        self.db.execute('INSERT INTO assists (id, at, channel, lang, needs, "values") VALUES (?, ?, ?, ?, ?, ?)',
+                        (assist_id, timestamp(at or now()), channel, lang, int(needs),
+                         json.dumps(masked, ensure_ascii=False)))
+        return assist_id
+
+    def log_search(self, *, query, lang, mode, filters, index_version, results, signals, after=None, at=None,
+                   assist_id=None):
+        """Record a search (masked) and return its id; a continuation of search `after` replaces that row.
+        `assist_id` links the search of one need to the assist request it came from."""
         moment = at or now()
         shown = json.dumps([{"passage_id": r["passage_id"], "article_id": r["article_id"], "score": r["score"]}
                             for r in results[:LOGGED_RESULTS]])
         masked = mask(query)
         values = (timestamp(moment), masked, lang, mode, json.dumps(filters, ensure_ascii=False),
                   index_version, signals.get("keywords"), signals.get("meaning"), shown)
-        if after and self._continues(after, masked, moment):
+        if after and not assist_id and self._continues(after, masked, moment):
             self.db.execute(
                 "UPDATE searches SET at = ?, query = ?, lang = ?, mode = ?, filters = ?, index_version = ?,"
                 " keywords = ?, meaning = ?, results = ? WHERE id = ?", (*values, after))
             return after
         search_id = secrets.token_urlsafe(12)
         self.db.execute(
-            "INSERT INTO searches (at, query, lang, mode, filters, index_version, keywords, meaning, results, id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, search_id))
+            "INSERT INTO searches (at, query, lang, mode, filters, index_version, keywords, meaning, results, id,"
+            " assist_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, search_id, assist_id))
         return search_id
 
     def _continues(self, search_id: str, masked_query: str, moment: dt.datetime) -> bool:

@@ -114,3 +114,12 @@ def mask_address(address: str | None) -> str:
         return "-"
     prefix = 24 if ip.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
+
+
+# What a value of each kind becomes in a store: a name is personal whatever it looks like.
+VALUE_TAGS = {"customer_name": "[name]"}
+
+
+def mask_value(kind: str, value) -> str:
+    """A value taken from a customer's message, as a store may keep it: names always hidden, the rest masked."""
+    return VALUE_TAGS.get(kind) or mask(str(value))

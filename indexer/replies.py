@@ -2,10 +2,10 @@
 
 The convention (documented for editors in kb/README.md): a section headed `Svar til kunde` (bokmål) or
 `Reply to customer` (English) holds the reply an agent may send as it is. Subsections headed `Telefon` /
-`Phone`, `Chat` and `E-post` / `Email` give a variant per channel; text directly under the section
-serves every channel that has no variant of its own. Placeholders are lower-case names in braces,
-`{kundenavn}`, declared with an optional fallback in `kb/_placeholders.yaml` or in the article's front
-matter under `placeholders:`. These sections are replies, not knowledge: they are not search passages.
+`Phone`, `Chat`, `E-post` / `Email` and `Sosiale medier` / `Social media` give a variant per channel; text
+directly under the section serves every channel that has no variant of its own. Placeholders are lower-case
+names in braces, `{kundenavn}`, declared with an optional fallback in `kb/_placeholders.yaml` or in the
+article's front matter under `placeholders:`. These sections are replies, not knowledge: they are not search passages.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from .errors import ArticleError, QueryError
 from .kbfiles import read_kb_yaml
 
-CHANNELS = ("chat", "email", "phone")
+CHANNELS = ("chat", "email", "phone", "social")
 # A template written for no channel in particular; it serves each channel without a variant of its own.
 ANY_CHANNEL = "any"
 REPLY_HEADINGS = {
@@ -27,6 +27,7 @@ REPLY_HEADINGS = {
 CHANNEL_HEADINGS = {
     "telefon": "phone", "phone": "phone", "chat": "chat",
     "e-post": "email", "epost": "email", "email": "email", "e-mail": "email",
+    "sosiale medier": "social", "social media": "social", "social": "social",
 }
 PLACEHOLDERS_FILE = "_placeholders.yaml"
 PLACEHOLDER = re.compile(r"\{([a-zæøå][a-zæøå0-9_]{0,39})\}")
@@ -111,7 +112,7 @@ def parse_templates(body: str, body_line: int = 1) -> tuple[list[Template], list
             channel = CHANNEL_HEADINGS.get(_normal_heading(text), "")
             if not channel:
                 warnings.append((number, f"reply section has an unknown channel heading {text.strip()!r}; "
-                                         "use Telefon/Phone, Chat or E-post/Email"))
+                                         "use Telefon/Phone, Chat, E-post/Email or Sosiale medier/Social media"))
             continue
         if reply_level and channel and (line.strip() or (lang, channel) in parts):
             parts.setdefault((lang, channel), (number, []))[1].append(line)

@@ -171,7 +171,7 @@ class Searcher:
 
     def search(
         self, query: str, k: int = 5, mode: str = "hybrid", filters: dict | None = None,
-        replies: tuple[str, ...] = (), route: bool = True,
+        replies: tuple[str, ...] = (), route: bool = True, analyse_as: str | None = None,
     ) -> SearchResponse:
         """The `k` best articles for `query`, each as its best passage with up to two more behind it.
 
@@ -179,6 +179,8 @@ class Searcher:
         audience; the language filter also decides how the question is analysed, else it is detected.
         `replies` names the channels to suggest customer replies for (see suggest); none by default.
         `route` adds each result's escalation route (see routing), urgent criteria of the question first.
+        `analyse_as` is the language to analyse the question in when neither the filter nor the question's
+        own words tell (the language of the message a question was taken from).
         """
         text, k = validate_query(query, k, self.max_results)
         if mode not in MODES:
@@ -186,7 +188,7 @@ class Searcher:
         filters = validate_filters(filters)
         version = self.version
         allowed = version.allowed(filters)
-        query_lang = filters.get("lang") or detect_language(text)
+        query_lang = filters.get("lang") or detect_language(text) or analyse_as
         wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
         weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
         lexical_hits: list[tuple[int, float]] = []

@@ -21,6 +21,8 @@ from .cache import LRUCache
 from .errors import IncompleteReply, NotFound, QueryError, ReplyRefused
 from .lexical import ANALYZER
 from .replies import ANY_CHANNEL, CHANNELS, declared_for, fill, placeholder_fields, validate_values
+from .replyframe import body_of
+from .social import public_reply
 from .store import IndexVersion
 
 # Results (best first) that get extracts; templates are cheap and offered for every result.
@@ -133,11 +135,11 @@ class ReplySuggester:
         replies = []
         for lang in langs:
             for channel in channels:
-                row = _template_for(by_key, lang, channel)
-                if row is not None:
+                text = template_text(by_key, lang, channel)
+                if text is not None:
                     replies.append({
-                        "kind": "template", "channel": channel, "lang": lang, "text": row["text"],
-                        "placeholders": placeholder_fields(row["text"], declared), "source": _source(result),
+                        "kind": "template", "channel": channel, "lang": lang, "text": text,
+                        "placeholders": placeholder_fields(text, declared), "source": _source(result),
                     })
         return replies
 
@@ -217,20 +219,31 @@ def render_reply(version: IndexVersion, article_id: str, channel: str, lang: str
         raise ReplyRefused(f"article {article_id!r} is internal; nothing from it may be sent to a customer")
     by_key = {(row["lang"], row["channel"]): row for row in version.replies(article_id)}
     langs = [lang] if lang else sorted({key[0] for key in by_key}, key=lambda found: found != article["lang"])
-    row = next(filter(None, (_template_for(by_key, found, channel) for found in langs)), None)
-    if row is None:
+    found = next(((found, text) for found in langs
+                  if (text := template_text(by_key, found, channel)) is not None), None)
+    if found is None:
         raise NotFound(f"article {article_id!r} has no reply template for {channel}"
                        + (f" in {lang}" if lang else ""))
-    filled = fill(row["text"], values, declared_for(version.placeholders, json.loads(article["metadata"])))
+    filled = fill(found[1], values, declared_for(version.placeholders, json.loads(article["metadata"])))
     if not filled.complete:
         raise IncompleteReply(filled.missing)
-    return {"ok": True, "article_id": article_id, "channel": channel, "lang": row["lang"], "text": filled.text,
+    return {"ok": True, "article_id": article_id, "channel": channel, "lang": found[0], "text": filled.text,
             "source": {"article_id": article_id, "title": article["title"]}}
 
 
 def _template_for(by_key: dict, lang: str, channel: str):
     """The template for a channel in a language: its own variant, else the one written for every channel."""
     return by_key.get((lang, channel)) or by_key.get((lang, ANY_CHANNEL))
+
+
+def template_text(by_key: dict, lang: str, channel: str) -> str | None:
+    """A template's text for a channel in a language, or None. Social media without a variant of its own gets
+    the public reply derived from the chat answer (see social), never the chat text with its personal data."""
+    if channel == "social" and (lang, "social") not in by_key:
+        row = _template_for(by_key, lang, "chat")
+        return None if row is None else public_reply([body_of(row["text"])], lang)
+    row = _template_for(by_key, lang, channel)
+    return None if row is None else row["text"]
 
 
 def _candidates(version: IndexVersion, result: dict) -> list[dict]:
@@ -252,6 +265,8 @@ def _extract_reply(result: dict, chosen: list[_Sentence], source: dict, channel:
     texts = [sentence.text for sentence in chosen]
     if channel == "phone":
         text = "\n".join(f"- {sentence}" for sentence in texts)
+    elif channel == "social":
+        text = public_reply([" ".join(texts)], lang)
     else:
         text = WRAPPERS[(lang, channel)].replace("{text}", " ".join(texts))
     return {"kind": "extract", "channel": channel, "lang": lang, "text": text,

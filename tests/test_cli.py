@@ -112,3 +112,39 @@ def test_an_unwritable_index_folder_is_a_clear_error(runner, mini_kb, tmp_path):
     result = runner.invoke(main, ["index", "--kb", str(mini_kb), "--index", str(blocker / "index"), "-q"])
     assert result.exit_code == 1
     assert f"Error: cannot write in the index folder {blocker / 'index'}: Not a directory" in result.output
+
+
+ASSIST_MESSAGE = "Hei!\n\nHvor lang er angrefristen? Og kan jeg betale med delbetaling?\n\nMvh\nKari Nordmann\n"
+
+
+def test_assist_reads_a_file_and_prints_needs_and_the_reply(runner, sample_index, tmp_path):
+    message = tmp_path / "mail.txt"
+    message.write_text(ASSIST_MESSAGE, encoding="utf-8")
+    result = runner.invoke(main, ["assist", "--index", str(sample_index.index_dir), str(message)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "Need 1 (nb): Hvor lang er angrefristen?"
+    assert "[retur/angrerett]" in lines[1]
+    assert "Need 2 (nb): Og kan jeg betale med delbetaling?" in lines
+    assert "Values: customer_name Kari Nordmann" in lines
+    assert "Reply (email, nb):" in lines
+    assert "    Hei Kari Nordmann," in lines
+
+
+def test_assist_json_from_standard_input(runner, sample_index):
+    result = runner.invoke(main, ["assist", "--index", str(sample_index.index_dir), "--json", "--channel", "social",
+                                  "-"], input=ASSIST_MESSAGE)
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert [need["text"] for need in body["needs"]] == ["Hvor lang er angrefristen?",
+                                                        "Og kan jeg betale med delbetaling?"]
+    assert body["reply"]["channel"] == "social" and "Kari" not in body["reply"]["text"]
+
+
+def test_assist_names_the_file_of_a_message_with_nothing_to_answer(runner, sample_index, tmp_path):
+    message = tmp_path / "signature.txt"
+    message.write_text("Mvh\nKari Nordmann\n", encoding="utf-8")
+    result = runner.invoke(main, ["assist", "--index", str(sample_index.index_dir), str(message)])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {message}: the message has no question or request once greetings, "
+                             "signatures and quoted mail are set aside\n")

@@ -99,8 +99,8 @@ def test_reply_sections_are_not_search_passages():
 def test_unknown_channel_heading_is_named_with_its_line():
     text = "# T\n\n## Reply to customer\n\n### Fax\n\nHello.\n\n### Chat\n\nHi there, all sorted.\n"
     _, templates, warnings = parsed(text)
-    assert warnings == [(5, "reply section has an unknown channel heading 'Fax'; use Telefon/Phone, Chat or "
-                            "E-post/Email")]
+    assert warnings == [(5, "reply section has an unknown channel heading 'Fax'; use Telefon/Phone, Chat, "
+                            "E-post/Email or Sosiale medier/Social media")]
     assert [(t.lang, t.channel, t.text) for t in templates] == [("en", "chat", "Hi there, all sorted.")]
 
 

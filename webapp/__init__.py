@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from indexer.config import MAX_QUERY_CHARS, Settings
+from indexer.assist import Assistant
+from indexer.assist.request import MAX_MESSAGE_CHARS
+from indexer.config import Settings
 from indexer.feedback import SQLiteFeedbackStore
 from indexer.search import RELOAD_SECONDS, Searcher
 
@@ -21,8 +23,9 @@ def create_app(config: dict | None = None) -> Flask:
         WARM_UP=False,
         # How often each worker looks for a newly published index version, in seconds.
         RELOAD_SECONDS=RELOAD_SECONDS,
-        # A question plus JSON framing; nothing the app accepts is larger.
-        MAX_CONTENT_LENGTH=4 * MAX_QUERY_CHARS + 4096,
+        # A pasted message plus JSON framing (escaped letters take up to six bytes); nothing the app accepts
+        # is larger.
+        MAX_CONTENT_LENGTH=4 * MAX_MESSAGE_CHARS + 4096,
         JSON_SORT_KEYS=False,
         # The query log and feedback (indexer/feedback.py); FEEDBACK=False logs nothing.
         FEEDBACK=settings.feedback,
@@ -46,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     searcher = Searcher(settings)
     searcher.reload_seconds = float(app.config["RELOAD_SECONDS"])
     app.extensions["kb.searcher"] = searcher
+    app.extensions["kb.assistant"] = Assistant(searcher)
     app.extensions["kb.feedback"] = SQLiteFeedbackStore(settings.feedback_path) if app.config["FEEDBACK"] else None
     app.extensions["kb.limits"] = {"feedback": RateLimit(app.config["FEEDBACK_PER_MINUTE"]),
                                    "events": RateLimit(app.config["EVENTS_PER_MINUTE"]),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from indexer.assist import AssistRequest
 from indexer.errors import NotFound, QueryError, TooMany
 from indexer.feedback import check_contact_feedback, check_event, check_rating
 from indexer.replies import CHANNELS
@@ -68,6 +69,19 @@ def reply():
         raise QueryError("lang must be text")
     return jsonify(render_reply(searcher().version, body.get("article"), body.get("channel", "chat"),
                                 lang or None, body.get("values")))
+
+
+@bp.post("/assist")
+def assist():
+    """A pasted customer message (`text`) or a conversation (`turns`): every need with its own results, the
+    values the message gave, and one reply for the channel (JSON body)."""
+    assist_request = AssistRequest.from_json(json_body("{text} or {turns: [{role, text}]}, channel, lang, filters"))
+    response = current_app.extensions["kb.assistant"].assist(assist_request)
+    assist_id, search_ids = querylog.log_assist(response)
+    body = response.as_dict()
+    for need, search_id in zip(body["needs"], search_ids, strict=True):
+        need["search_id"] = search_id
+    return jsonify({**body, "assist_id": assist_id})
 
 
 @bp.get("/health")

@@ -12,7 +12,9 @@ from indexer.errors import (
     IndexMismatch,
     IndexNotFound,
     KBError,
+    MessageTooLong,
     NotFound,
+    NothingToAnswer,
     QueryError,
     ReplyRefused,
     TooMany,
@@ -20,7 +22,8 @@ from indexer.errors import (
 
 # Domain errors and the HTTP status each becomes.
 STATUS_FOR = {
-    CommentTooLong: 413, QueryError: 400, NotFound: 404, ReplyRefused: 403, IncompleteReply: 422,
+    CommentTooLong: 413, MessageTooLong: 413, NothingToAnswer: 422, QueryError: 400,
+    NotFound: 404, ReplyRefused: 403, IncompleteReply: 422,
     TooMany: 429, FeedbackOff: 503, IndexNotFound: 503, IndexMismatch: 503,
 }
 

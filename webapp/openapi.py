@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from indexer import __version__
+from indexer.assist.request import MAX_MESSAGE_CHARS, MAX_RESULTS_PER_NEED, MAX_TURNS, ROLES
 from indexer.config import MAX_QUERY_CHARS, MAX_RESULTS
 from indexer.feedback import CONTACT_KINDS, EVENTS, MAX_COMMENT_CHARS, RATINGS
 from indexer.replies import CHANNELS, MAX_VALUE_CHARS
@@ -84,6 +85,49 @@ RESULT = {
         "replies": {"type": "array", "items": REPLY}, "route": ROUTE,
     },
 }
+
+
+NEED = {
+    "type": "object",
+    "description": "One question or request of the message, as the customer wrote it, searched on its own.",
+    "properties": {
+        "text": TEXT, "lang": TEXT, "query": {"type": "string", "description": "What was searched: the need "
+                                                       "without personal data, with the subject named before"},
+        "subject": {"type": ["string", "null"]}, "search_id": {"type": ["string", "null"]},
+        "results": {"type": "array", "items": RESULT},
+    },
+}
+
+ASSIST_REQUEST = {
+    "type": "object",
+    "description": "Either `text` (a pasted message) or `turns` (a conversation), with the filters of /api/search.",
+    "properties": {
+        "text": {"type": "string", "maxLength": MAX_MESSAGE_CHARS},
+        "turns": {"type": "array", "maxItems": MAX_TURNS, "items": {"type": "object", "required": ["role", "text"],
+                  "properties": {"role": {"type": "string", "enum": list(ROLES)}, "text": TEXT}}},
+        "channel": {"type": "string", "enum": list(CHANNELS),
+                    "description": "email for a text, phone for turns, unless named"},
+        "lang": {"type": "string", "enum": ["nb", "en"]},
+        "k": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS_PER_NEED, "default": 3},
+        "category": TEXT, "product": TEXT, "audience": {"type": "string", "enum": ["customer", "internal"]},
+    },
+}
+
+ASSIST_RESPONSE = {"type": "object", "properties": {
+    "ok": {"const": True}, "assist_id": {"type": ["string", "null"]}, "lang": TEXT, "channel": TEXT,
+    "index_version": TEXT, "needs": {"type": "array", "items": NEED},
+    "values": {"type": "object", "properties": {
+        "order_number": TEXT, "service_number": TEXT, "customer_name": TEXT,
+        "products": {"type": "array", "items": TEXT}}},
+    "reply": {"type": "object", "properties": {
+        "text": {"type": "string", "description": "Ready to send: values filled, no placeholder left"},
+        "template": {"type": "string", "description": "The same reply with its placeholders, for the fields"},
+        "lang": TEXT, "channel": TEXT,
+        "placeholders": {"type": "array", "items": {"type": "object", "properties": {
+            "name": TEXT, "fallback": {"type": ["string", "null"]}, "value": {"type": ["string", "null"]}}}},
+        "sources": {"type": "array", "items": OBJECT}}},
+    "set_aside": OBJECT,
+}}
 
 
 def openapi_document() -> dict:
@@ -190,6 +234,17 @@ def openapi_document() -> dict:
                     "413": _error("The comment is too long"),
                     "429": _error("Too much feedback from this client"),
                     "503": _error("Feedback is switched off"),
+                },
+            }},
+            "/api/assist": {"post": {
+                "summary": "Every need of a pasted message or conversation, answered, and one reply for them all",
+                "requestBody": _body(ASSIST_REQUEST),
+                "responses": {
+                    "200": _ok("The needs, the values and the reply", ASSIST_RESPONSE),
+                    "400": _error("A malformed request: no text or turns, an unknown role or channel"),
+                    "413": _error("The message or conversation is over the limit"),
+                    "422": _error("Nothing to answer once greetings, signatures and quoted mail are set aside"),
+                    "503": _error("No index has been built yet"),
                 },
             }},
             "/api/health": {"get": {

@@ -6,6 +6,8 @@ import sqlite3
 
 from flask import current_app, request
 
+from indexer.assist import AssistResponse
+from indexer.assist.values import without_values
 from indexer.errors import FeedbackOff, KBError
 from indexer.privacy import mask_filters
 from indexer.search import SearchResponse
@@ -52,6 +54,28 @@ def log_search(response: SearchResponse, mode: str) -> str | None:
     except (sqlite3.Error, KBError) as exc:
         current_app.logger.warning("search not logged: %s", exc)
         return None
+
+
+def log_assist(response: AssistResponse) -> tuple[str | None, list[str | None]]:
+    """Record an assist request and each of its needs as a search of its own (so gaps are found per need),
+    linked to it; the ids, or None where logging is off or failed. Names the message gave are masked too."""
+    feedback = store()
+    if feedback is None:
+        return None, [None] * len(response.needs)
+    try:
+        assist_id = feedback.log_assist(channel=response.channel, lang=response.lang, needs=len(response.needs),
+                                        values=response.values)
+        search_ids = []
+        for need in response.needs:
+            search = need.search
+            search_ids.append(feedback.log_search(
+                query=without_values(need.query, response.values), lang=search.lang, mode="hybrid",
+                filters=search.filters or {}, index_version=search.version, results=search.results,
+                signals=search.signals or {}, assist_id=assist_id))
+        return assist_id, search_ids
+    except (sqlite3.Error, KBError) as exc:
+        current_app.logger.warning("assist not logged: %s", exc)
+        return None, [None] * len(response.needs)
 
 
 def client_key() -> str:
