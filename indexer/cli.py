@@ -198,10 +198,11 @@ def search_command(index_dir, model, k, lang, category, product, audience, mode,
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, as /api/assist returns it.")
 @click.argument("message_file", type=click.File("r", encoding="utf-8"), default="-", required=False)
 def assist_command(index_dir, model, channel, lang, k, as_json, message_file):
-    """Answer a customer's pasted message from MESSAGE_FILE (or - for standard input).
+    """Answer a pasted customer message: every need searched, one reply for them all.
 
-    Greetings, signatures and quoted mail are set aside; each question or request is searched on its own;
-    order numbers and the customer's name fill the reply, which answers every need at once.
+    Reads MESSAGE_FILE, or standard input for - (the default). Greetings, signatures and quoted mail are
+    set aside; each question or request is searched on its own; order numbers and the customer's name
+    fill the reply, which answers every need at once.
     """
     from .assist import Assistant, AssistRequest
     from .errors import KBError

@@ -82,7 +82,7 @@ def test_replies_can_be_turned_off_and_channels_are_checked(client):
     assert all("replies" not in r for r in quiet["results"])
     wrong = client.get("/api/search", query_string={"q": "angrerett", "channel": "fax"})
     assert wrong.status_code == 400
-    assert wrong.get_json() == {"ok": False, "error": "channel must be one of chat, email, phone, not 'fax'",
+    assert wrong.get_json() == {"ok": False, "error": "channel must be one of chat, email, phone, social, not 'fax'",
                                 "status": 400}
 
 
@@ -143,7 +143,7 @@ def test_api_reply_fills_a_template(client):
     ({"article": "retur/angrerett", "channel": "phone", "lang": "en"}, 404,
      "article 'retur/angrerett' has no reply template for phone in en"),
     ({"article": "finnes/ikke", "channel": "chat"}, 404, "no article 'finnes/ikke' in the index"),
-    ({"article": "retur/angrerett", "channel": "fax"}, 400, "channel must be one of chat, email, phone"),
+    ({"article": "retur/angrerett", "channel": "fax"}, 400, "channel must be one of chat, email, phone, social"),
     ({"article": "retur/angrerett", "values": {"ordrenummer": "x" * 201}}, 400,
      "the value of {ordrenummer} is longer than 200 characters"),
 ])
