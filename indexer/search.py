@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,9 +71,16 @@ class SearchResponse:
         }
 
 
+def visible_text(text: str) -> str:
+    """`text` without control and format characters (NUL, zero-width spaces, byte-order marks), which carry
+    no meaning for search and would only be logged; tabs and line breaks become spaces."""
+    return "".join(" " if char in "\t\n\r" else char for char in text
+                   if char in "\t\n\r" or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co"))
+
+
 def validate_query(query: str | None, k: int | None, max_results: int = MAX_RESULTS) -> tuple[str, int]:
     """Trimmed question and result count, or QueryError saying what is wrong."""
-    text = (query or "").strip()
+    text = visible_text(query or "").strip()
     if not text:
         raise QueryError("the question is empty")
     if len(text) > MAX_QUERY_CHARS:
@@ -83,8 +91,9 @@ def validate_query(query: str | None, k: int | None, max_results: int = MAX_RESU
     return text, k
 
 
-def validate_filters(filters: dict | None) -> dict:
-    """Known filters with short string values, or QueryError naming the offending one."""
+def validate_filters(filters: dict | None, languages: list[str] = ()) -> dict:
+    """Known filters with short string values, or QueryError naming the offending one; `lang` must be a
+    language the question can be analysed in or one the index holds."""
     cleaned = {}
     for name, value in (filters or {}).items():
         if value is None or value == "":
@@ -96,6 +105,9 @@ def validate_filters(filters: dict | None) -> dict:
         cleaned[name] = value.strip()
     if "audience" in cleaned and cleaned["audience"] not in AUDIENCES:
         raise QueryError(f"audience must be one of {', '.join(AUDIENCES)}")
+    known = sorted(set(ANALYSED_LANGUAGES) | set(languages))
+    if "lang" in cleaned and cleaned["lang"] not in known:
+        raise QueryError(f"lang must be one of {', '.join(known)}, not {cleaned['lang'][:20]!r}")
     return cleaned
 
 
@@ -185,8 +197,8 @@ class Searcher:
         text, k = validate_query(query, k, self.max_results)
         if mode not in MODES:
             raise QueryError(f"mode must be one of {', '.join(MODES)}")
-        filters = validate_filters(filters)
         version = self.version
+        filters = validate_filters(filters, version.facets()["lang"])
         allowed = version.allowed(filters)
         query_lang = filters.get("lang") or detect_language(text) or analyse_as
         wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)

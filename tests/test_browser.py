@@ -224,3 +224,14 @@ def test_customer_feedback_in_two_clicks(page):
     page.click("button.contact-save")
     page.wait_for_selector('.contact-feedback[data-saved="complaint"]')
     assert page.locator(".contact-status").inner_text() == "Lagret. Takk!"
+
+
+def test_a_3499_character_question_gets_results_as_typed(page):
+    page.goto("/")
+    question = ("Kunden skriver at hun vil bruke angreretten på vaskemaskinen hun kjøpte. " * 60)[:3499]
+    page.fill("#q", question)
+    page.wait_for_function("() => document.querySelector('#results li.card')")
+    assert page.locator("#results").inner_text().count("URI Too Long") == 0
+    assert page.locator("li.card").count() > 0
+    # The address bar keeps the page's other settings, not a question longer than servers accept.
+    assert len(page.url) < 2100

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -99,3 +100,49 @@ def test_the_request_log_can_be_switched_off(sample_index, tmp_path):
     with running_server(sample_index.index_dir, log_file, "--access-log", "off") as base:
         assert get(base + "/api/health")[0] == 200
     assert "/api/health" not in log_file.read_text(errors="replace")
+
+
+def raw_exchange(base: str, request: bytes) -> tuple[int, dict, bytes]:
+    """Status, headers and body of one raw HTTP/1.1 exchange: gunicorn's refusals happen before any client
+    library would let such a request through."""
+    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+    with socket.create_connection((host, port), timeout=30) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_a_3499_character_question_is_answered(live_server):
+    question = ("Hei, jeg kjøpte en vaskemaskin og vil bruke angreretten fordi den ikke passet. " * 50)[:3499]
+    request = urllib.request.Request(live_server + "/api/search", method="POST",
+                                     data=json.dumps({"q": question, "k": 3}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback only
+        body = json.loads(response.read())
+    assert body["ok"] is True and body["query"] == question.strip() and body["results"]
+    form = urllib.parse.urlencode({"q": question, "channel": "chat"}).encode()
+    with urllib.request.urlopen(urllib.request.Request(live_server + "/results", data=form),  # noqa: S310
+                                timeout=60) as response:
+        assert response.status == 200
+        assert b'class="card' in response.read()
+
+
+def test_what_gunicorn_refuses_is_an_envelope(live_server):
+    long_line = b"GET /api/search?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    status, headers, body = raw_exchange(live_server, long_line)
+    assert status == 414
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"ok": False, "status": 414, "error":
+                                "the request line is longer than 8,190 bytes; send long questions with POST"}
+    big_headers = b"GET /api/health HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: " + b"b" * 9000 + b"\r\n\r\n"
+    status, _, body = raw_exchange(live_server, big_headers)
+    assert status == 431
+    assert json.loads(body) == {"ok": False, "status": 431, "error": "the request headers are too large"}
+    status, _, body = raw_exchange(live_server, b"GET /api/health HTTP/9.9\r\n\r\n")
+    assert status == 400
+    assert json.loads(body) == {"ok": False, "status": 400, "error": "the request is not valid HTTP"}

@@ -56,7 +56,7 @@ def test_bad_api_requests_get_a_400_envelope(client, url, status, error):
     assert response.get_json() == {"ok": False, "error": error, "status": status}
 
 
-@pytest.mark.parametrize(("method", "url", "status"), [("get", "/api/nothing", 404), ("post", "/api/search", 405)])
+@pytest.mark.parametrize(("method", "url", "status"), [("get", "/api/nothing", 404), ("delete", "/api/search", 405)])
 def test_every_api_error_is_an_envelope(client, method, url, status):
     response = getattr(client, method)(url)
     assert response.status_code == status
@@ -64,6 +64,14 @@ def test_every_api_error_is_an_envelope(client, method, url, status):
     assert payload["ok"] is False
     assert payload["status"] == status
     assert payload["error"]
+
+
+def test_a_405_says_what_is_allowed(client):
+    response = client.delete("/api/search")
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert client.get("/api/feedback").headers["Allow"] in ("POST, OPTIONS", "OPTIONS, POST")
+    page = client.put("/results")
+    assert page.status_code == 405 and "POST" in page.headers["Allow"]
 
 
 def test_missing_index_is_a_503_envelope(tmp_path):

@@ -10,12 +10,14 @@ from indexer.config import Settings
 from indexer.feedback import SQLiteFeedbackStore
 from indexer.search import RELOAD_SECONDS, Searcher
 
+from .jsonbody import BoundedJSONProvider
 from .limits import RateLimit
 
 
 def create_app(config: dict | None = None) -> Flask:
     """Defaults, then KB_* environment variables, then `config`; nothing is loaded until first use."""
     app = Flask(__name__)
+    app.json = BoundedJSONProvider(app)
     settings = Settings.from_env()
     app.config.from_mapping(
         INDEX_DIR=str(settings.index_dir),
@@ -23,8 +25,9 @@ def create_app(config: dict | None = None) -> Flask:
         WARM_UP=False,
         # How often each worker looks for a newly published index version, in seconds.
         RELOAD_SECONDS=RELOAD_SECONDS,
-        # A pasted message plus JSON framing (escaped letters take up to six bytes); nothing the app accepts
-        # is larger.
+        # A pasted message plus JSON framing (escaped letters take up to six bytes), which also holds a
+        # 4,000-character question written with the longest escapes (12 bytes for a character outside the
+        # BMP, as `\ud83d\ude00` or `%F0%9F%98%80`); nothing the app accepts is larger.
         MAX_CONTENT_LENGTH=4 * MAX_MESSAGE_CHARS + 4096,
         JSON_SORT_KEYS=False,
         # The query log and feedback (indexer/feedback.py); FEEDBACK=False logs nothing.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.datastructures import MultiDict
 
 from indexer.assist import AssistRequest
 from indexer.errors import NotFound, QueryError, TooMany
@@ -13,9 +16,18 @@ from indexer.search import FILTERS
 from indexer.suggest import render_reply
 
 from . import querylog
+from .jsonbody import UnsafeJSON
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+# The parameters /api/search reads; anything else is a mistake worth a 400 (a misspelt filter would
+# otherwise silently search everything).
+SEARCH_PARAMETERS = ("q", "k", "mode", *FILTERS, "channel", "replies", "route", "after")
+# Whole numbers as a client writes them: ASCII digits only (int() also takes '1_0' and '٣').
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
+# The largest id SQLite holds in an INTEGER column.
+MAX_PASSAGE_ID = 2**63 - 1
 
 
 def searcher():
@@ -23,41 +35,61 @@ def searcher():
     return current_app.extensions["kb.searcher"]
 
 
-def int_arg(name: str, default: int) -> int:
-    """An integer query parameter, or a 400 naming it."""
-    raw = request.args.get(name)
+def int_arg(params: MultiDict, name: str, default: int) -> int:
+    """An integer parameter, or a 400 naming it."""
+    raw = params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise QueryError(f"{name} must be a whole number, not {raw[:40]!r}") from None
+    if not WHOLE_NUMBER.fullmatch(raw):
+        raise QueryError(f"{name} must be a whole number, not {raw[:40]!r}")
+    return int(raw)
 
 
-def filter_args() -> dict:
+def filter_args(params: MultiDict) -> dict:
     """The filters a request names: lang, category, product, audience."""
-    return {name: request.args.get(name) for name in FILTERS if request.args.get(name)}
+    return {name: params.get(name) for name in FILTERS if params.get(name)}
 
 
-def reply_channels() -> tuple[str, ...]:
+def reply_channels(params: MultiDict) -> tuple[str, ...]:
     """The channels to suggest replies in: `channel` (repeatable or comma-separated), all by default;
     `replies=0` asks for none."""
-    if request.args.get("replies", "1") in ("0", "false", "no"):
+    if params.get("replies", "1") in ("0", "false", "no"):
         return ()
-    named = [part.strip() for value in request.args.getlist("channel") for part in value.split(",") if part.strip()]
+    named = [part.strip() for value in params.getlist("channel") for part in value.split(",") if part.strip()]
     return tuple(named[:len(CHANNELS)]) or CHANNELS
 
 
-@bp.get("/search")
+def search_params() -> MultiDict:
+    """The search's parameters: the query string of a GET; the JSON object or form of a POST, which has room
+    for questions longer than a request line."""
+    if request.method == "GET":
+        params = request.args
+    elif request.is_json:
+        params = MultiDict()
+        for name, value in json_body("{q, k, mode, lang, category, product, audience, channel, replies}").items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, bool) or not isinstance(item, str | int):
+                    raise QueryError(f"{name} must be text or a whole number")
+                params.add(name, str(item))
+    else:
+        params = request.form
+    unknown = sorted(set(params) - set(SEARCH_PARAMETERS))
+    if unknown:
+        raise QueryError(f"unknown parameter {unknown[0][:40]!r}; use {', '.join(SEARCH_PARAMETERS)}")
+    return params
+
+
+@bp.route("/search", methods=["GET", "POST"])
 def search():
     """Ranked passages for `q`, at most `k` articles, optionally filtered and in one retrieval mode,
     each with suggested customer replies and the escalation route (`route=0` leaves routes out)."""
-    mode = request.args.get("mode", "hybrid")
+    params = search_params()
+    mode = params.get("mode", "hybrid")
     response = searcher().search(
-        request.args.get("q", ""), int_arg("k", 5), mode=mode, filters=filter_args(), replies=reply_channels(),
-        route=request.args.get("route", "1") not in ("0", "false", "no"),
+        params.get("q", ""), int_arg(params, "k", 5), mode=mode, filters=filter_args(params),
+        replies=reply_channels(params), route=params.get("route", "1") not in ("0", "false", "no"),
     )
-    return jsonify({**response.as_dict(), "search_id": querylog.log_search(response, mode)})
+    return jsonify({**response.as_dict(), "search_id": querylog.log_search(response, mode, params.get("after"))})
 
 
 @bp.post("/reply")
@@ -107,7 +139,12 @@ def health():
 
 def json_body(shape: str = "") -> dict:
     """The request's JSON object, or a 400 saying what to send (`shape` names its fields)."""
-    body = request.get_json(silent=True)
+    try:
+        body = current_app.json.loads(request.get_data(cache=True)) if request.is_json else None
+    except UnsafeJSON as exc:
+        raise QueryError(str(exc)) from None
+    except ValueError:
+        body = None
     if not isinstance(body, dict):
         raise QueryError("send a JSON object" + (f": {shape}" if shape else ""))
     return body
@@ -143,7 +180,7 @@ def feedback():
     """An agent's rating of one passage (helped, wrong, outdated), with an optional comment."""
     store, body = feedback_request("feedback")
     passage_id = body.get("passage_id")
-    if not isinstance(passage_id, int) or isinstance(passage_id, bool) or passage_id < 0:
+    if not isinstance(passage_id, int) or isinstance(passage_id, bool) or not 0 <= passage_id <= MAX_PASSAGE_ID:
         raise QueryError("passage_id must be a whole number")
     rating, comment = body.get("rating"), body.get("comment")
     check_rating(rating, comment)

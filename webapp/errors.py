@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from indexer.errors import (
@@ -28,13 +28,20 @@ STATUS_FOR = {
 }
 
 
-def error_response(message: str, status: int, **details):
+def wants_json() -> bool:
+    """Whether the request went to the API or to another JSON document (`/reports.json`)."""
+    return request.path.startswith("/api/") or request.path.endswith(".json")
+
+
+def error_response(message: str, status: int, headers: dict | None = None, **details):
     """The JSON envelope or the HTML page, depending on where the request went."""
-    if request.path.startswith("/api/"):
+    if wants_json():
         response = jsonify({"ok": False, "error": message, "status": status, **details})
         response.status_code = status
-        return response
-    return render_template("error.html", message=message, status=status), status
+    else:
+        response = make_response(render_template("error.html", message=message, status=status), status)
+    response.headers.update(headers or {})
+    return response
 
 
 def register(app: Flask) -> None:
@@ -42,7 +49,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return error_response(exc.description or exc.name, exc.code or 500)
+        # Allow (on a 405) and the like; the body's own Content-Type is set by the envelope or the page.
+        kept = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        return error_response(exc.description or exc.name, exc.code or 500, kept)
 
     @app.errorhandler(KBError)
     def domain_error(exc: KBError):

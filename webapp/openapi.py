@@ -129,6 +129,19 @@ ASSIST_RESPONSE = {"type": "object", "properties": {
     "set_aside": OBJECT,
 }}
 
+SEARCH_RESPONSES = {
+    "200": _ok("Results", {"type": "object", "properties": {
+        "ok": {"const": True}, "query": TEXT, "lang": {"type": ["string", "null"]},
+        "filters": OBJECT, "index_version": TEXT, "signals": OBJECT,
+        "search_id": {"type": ["string", "null"]},
+        "urgent": {"type": "array", "items": ROUTE},
+        "results": {"type": "array", "items": RESULT}}}),
+    "400": _error("The question or a parameter is out of bounds, or a parameter is unknown"),
+    "503": _error("No index has been built yet, or it cannot be opened"),
+}
+SEARCH_BODY = {"type": "object", "required": ["q"], "additionalProperties": False,
+               "properties": {parameter["name"]: parameter["schema"] for parameter in SEARCH_PARAMETERS}}
+
 
 def openapi_document() -> dict:
     """The whole description, built from the same constants the routes check against."""
@@ -138,20 +151,16 @@ def openapi_document() -> dict:
                  "description": "Search the knowledge base, fill reply templates, rate results. Every "
                                 "response is a JSON object with `ok`; errors add `error` and `status`."},
         "paths": {
-            "/api/search": {"get": {
-                "summary": "Ranked passages for a question, with reply suggestions",
-                "parameters": SEARCH_PARAMETERS,
-                "responses": {
-                    "200": _ok("Results", {"type": "object", "properties": {
-                        "ok": {"const": True}, "query": TEXT, "lang": {"type": ["string", "null"]},
-                        "filters": OBJECT, "index_version": TEXT, "signals": OBJECT,
-                        "search_id": {"type": ["string", "null"]},
-                        "urgent": {"type": "array", "items": ROUTE},
-                        "results": {"type": "array", "items": RESULT}}}),
-                    "400": _error("The question or a parameter is out of bounds"),
-                    "503": _error("No index has been built yet"),
-                },
-            }},
+            "/api/search": {
+                "get": {"summary": "Ranked passages for a question, with reply suggestions",
+                        "parameters": SEARCH_PARAMETERS, "responses": SEARCH_RESPONSES},
+                "post": {"summary": "The same search with its parameters in a JSON object or form, for questions "
+                                    "longer than a URL holds",
+                         "requestBody": {"required": True, "content": {
+                             "application/json": {"schema": SEARCH_BODY},
+                             "application/x-www-form-urlencoded": {"schema": SEARCH_BODY}}},
+                         "responses": SEARCH_RESPONSES},
+            },
             "/api/reply": {"post": {
                 "summary": "Fill one article's reply template for a channel",
                 "requestBody": _body({"type": "object", "required": ["article"], "properties": {

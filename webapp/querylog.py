@@ -36,7 +36,7 @@ def search_logged(search_id: str | None) -> bool:
                 and feedback.search_exists(search_id))
 
 
-def log_search(response: SearchResponse, mode: str) -> str | None:
+def log_search(response: SearchResponse, mode: str, after: str | None = None) -> str | None:
     """Record a search; its id for later ratings and events, or None when logging is off or failed.
 
     `after` (a request parameter) names the previous search of the same typing session, which this one
@@ -45,7 +45,7 @@ def log_search(response: SearchResponse, mode: str) -> str | None:
     feedback = store()
     if feedback is None:
         return None
-    after = request.values.get("after", "")[:MAX_SEARCH_ID_CHARS] or None
+    after = (after or "")[:MAX_SEARCH_ID_CHARS] or None
     try:
         known = current_app.extensions["kb.searcher"].version.facets()
         return feedback.log_search(query=response.query, lang=response.lang, mode=mode,

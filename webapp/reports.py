@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
@@ -23,6 +24,9 @@ SIGN_IN_SECONDS = 12 * 3600
 MAX_TOKEN_CHARS = 200
 DEFAULT_DAYS = 30
 MAX_DAYS = 3650
+# A cookie's expiry as this server writes it: Unix seconds in ASCII digits (int() would also take '²').
+EXPIRY = re.compile(r"[0-9]{1,12}")
+DAYS = re.compile(r"[0-9]{1,4}")
 
 
 def _token() -> str:
@@ -46,7 +50,7 @@ def signed_in() -> bool:
         return True
     cookie = request.cookies.get(COOKIE, "")
     expires = cookie.split(".", 1)[0]
-    if not expires.isdigit() or int(expires) < time.time():
+    if not EXPIRY.fullmatch(expires) or int(expires) < time.time():
         return False
     return hmac.compare_digest(cookie.encode(), _cookie_value(token, int(expires)).encode())
 
@@ -59,10 +63,7 @@ def require_editor() -> None:
 
 def _since() -> tuple[int, dt.datetime]:
     raw = request.args.get("days", str(DEFAULT_DAYS))
-    try:
-        days = int(raw)
-    except ValueError:
-        days = 0
+    days = int(raw) if DAYS.fullmatch(raw) else 0
     if not 1 <= days <= MAX_DAYS:
         abort(400, description=f"days must be a whole number from 1 to {MAX_DAYS}")
     return days, now() - dt.timedelta(days=days)

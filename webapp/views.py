@@ -49,19 +49,20 @@ def run_search(query: str, filters: dict, channel: str) -> PageSearch:
         response = searcher().search(query, k=PAGE_RESULTS, filters=filters, replies=(channel,))
     except QueryError as exc:
         return PageSearch(error=str(exc))
-    return PageSearch(response.results, None, querylog.log_search(response, "hybrid"), response.version,
+    after = request.values.get("after")
+    return PageSearch(response.results, None, querylog.log_search(response, "hybrid", after), response.version,
                       response.urgent or [])
 
 
 def page_channel() -> str:
     """The channel the agent answers in; chat unless the page says otherwise."""
-    channel = request.args.get("channel", "")
+    channel = request.values.get("channel", "")
     return channel if channel in CHANNELS else DEFAULT_CHANNEL
 
 
 def page_filters() -> dict:
     """The filters chosen on the page (empty values mean 'all')."""
-    return {name: request.args.get(name, "") for name in FILTERS}
+    return {name: request.values.get(name, "") for name in FILTERS}
 
 
 @bp.app_template_filter("reply_parts")
@@ -105,10 +106,11 @@ def search_page():
                            facets=searcher().version.facets(), channel=channel, channels=CHANNELS)
 
 
-@bp.get("/results")
+@bp.route("/results", methods=["GET", "POST"])
 def results_fragment():
-    """Only the result cards, for the page's script to swap in as the agent types."""
-    query = request.args.get("q", "")
+    """Only the result cards, for the page's script to swap in as the agent types (a POSTed form has room
+    for a question longer than a request line)."""
+    query = request.values.get("q", "")
     return render_template("_results.html", query=query, page=run_search(query, page_filters(), page_channel()))
 
 

@@ -5,6 +5,8 @@
   const results = document.getElementById("results");
   if (!input || !results) return;
   const DEBOUNCE_MS = 200;
+  // Well under the request line servers and proxies accept (gunicorn: 8,190 bytes; many proxies: 8 kB).
+  const MAX_URL_CHARS = 2000;
   let timer = null;
   let latest = 0;
 
@@ -21,11 +23,14 @@
     params.set("q", query);
     const url = new URL(window.location.href);
     params.forEach(function (value, key) { url.searchParams.set(key, value); });
+    // A pasted e-mail makes a URL longer than servers take; the address bar then keeps only the filters.
+    if (url.href.length > MAX_URL_CHARS) url.searchParams.delete("q");
     window.history.replaceState(null, "", url);
     const previous = currentSearch().id;
     if (previous && query) params.set("after", previous);
     try {
-      const response = await fetch("/results?" + params.toString(), { headers: { Accept: "text/html" } });
+      // POST: the question goes in the body, which has room for the longest question the box takes.
+      const response = await fetch("/results", { method: "POST", body: params, headers: { Accept: "text/html" } });
       const html = await response.text();
       if (ticket === latest) results.innerHTML = html;  // drop answers to older keystrokes
     } catch (err) {
