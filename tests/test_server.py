@@ -31,7 +31,7 @@ def test_server_serves_the_page_and_static_files(live_server):
     assert b'<input id="q"' in body
     status, script = get(live_server + "/static/app.js")
     assert status == 200
-    assert b"/results?" in script
+    assert b'fetch("/results", { method: "POST"' in script
 
 
 def test_server_errors_are_envelopes(live_server):
