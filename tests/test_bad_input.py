@@ -75,7 +75,8 @@ def test_a_refused_report_download_is_an_envelope(api):
     ({"q": "\u200b\u200c\ufeff \u2060"}, "the question is empty"),
     ({"q": "angrerett", "lang": "xx"}, "lang must be one of en, nb, not 'xx'"),
     ({"q": "angrerett", "categroy": "retur"},
-     "unknown parameter 'categroy'; use q, k, mode, lang, category, product, audience, channel, replies, after"),
+     "unknown parameter 'categroy'; use q, k, mode, lang, category, product, audience, channel, replies, route, "
+     "after"),
 ])
 def test_search_parameters_are_checked(api, query, error):
     response = api.get("/api/search", query_string=query)
