@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from . import yamlsafe
 from .errors import ArticleError
+from .rawhtml import unclosed_block_warning
 
 AUDIENCES = ("customer", "internal")
 LANGUAGES = ("nb", "en")
@@ -24,8 +26,20 @@ _TAG = re.compile(r"<[^>]+>")
 _LANG_SUFFIX = re.compile(r"\.(nb|no|nn|en)$", re.IGNORECASE)
 _SAFE_ID = re.compile(r"^[\w][\w.\-/]*$", re.UNICODE)
 
+# Five times the largest article in the shared help-centre corpora (206 kB, a table of contents); a 50 MB
+# file would otherwise hold every build for minutes.
+MAX_ARTICLE_BYTES = 1024 * 1024
+# Digits of an ordered list's first number: nobody numbers steps past a billion, and int() refuses a number
+# of more than 4,300 digits with an exception.
+MAX_LIST_NUMBER_DIGITS = 9
+# Block quotes inside block quotes: Python-Markdown recurses once per level.
+MAX_QUOTE_DEPTH = 20
+_LONG_LIST_NUMBER = re.compile(rf"^[ \t]*(?:>[ \t]*)*(\d{{{MAX_LIST_NUMBER_DIGITS + 1},}})[.)](?=[ \t]|$)",
+                               re.MULTILINE)
+_DEEP_QUOTE = re.compile(rf"^[ \t]*(?:>[ \t]*){{{MAX_QUOTE_DEPTH + 1}}}", re.MULTILINE)
 
-class _FrontMatterLoader(yaml.SafeLoader):
+
+class _FrontMatterLoader(yamlsafe.BoundedSafeLoader):
     """Safe YAML that keeps dates as the text the editor wrote, so a wrong date is a finding, not a crash."""
 
 
@@ -96,6 +110,9 @@ def read_article(path: Path, kb_root: Path, default_lang: str = "nb") -> Article
 
 def parse_article(data: bytes, relpath: str, default_lang: str = "nb") -> Article:
     """Parse an article's bytes; `relpath` is its path inside the KB, used for the default id and in errors."""
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise ArticleError(relpath, f"{len(data):,} bytes; an article may have at most {MAX_ARTICLE_BYTES:,} "
+                                    "(split it into several)")
     text = _decode(data, relpath)
     if not text.strip():
         raise ArticleError(relpath, "empty file")
@@ -104,6 +121,7 @@ def parse_article(data: bytes, relpath: str, default_lang: str = "nb") -> Articl
         raise ArticleError(relpath, "no content after the front matter", line=body_line)
 
     warnings: list[str] = []
+    _check_body(body, relpath, body_line, warnings)
     metadata = {str(key): _json_safe(value) for key, value in meta.items()}
     article_id = _article_id(meta.get("id"), relpath)
     title = _title(meta.get("title"), body, relpath)
@@ -134,6 +152,24 @@ def parse_article(data: bytes, relpath: str, default_lang: str = "nb") -> Articl
     )
 
 
+def _check_body(body: str, relpath: str, body_line: int, warnings: list[str]) -> None:
+    """ArticleError for Markdown the parser cannot take within bounds; a warning for raw HTML left open."""
+    def line_of(position: int) -> int:
+        return body_line + body[:position].count("\n")
+
+    number = _LONG_LIST_NUMBER.search(body)
+    if number:
+        raise ArticleError(relpath, f"a numbered list starts at a number of {len(number.group(1)):,} digits; "
+                                    f"at most {MAX_LIST_NUMBER_DIGITS} are read", line=line_of(number.start(1)))
+    quote = _DEEP_QUOTE.search(body)
+    if quote:
+        raise ArticleError(relpath, f"block quotes nested more than {MAX_QUOTE_DEPTH} levels deep",
+                           line=line_of(quote.start()))
+    unclosed = unclosed_block_warning(body, body_line)
+    if unclosed:
+        warnings.append(f"line {unclosed[0]}: {unclosed[1]}")
+
+
 def _decode(data: bytes, relpath: str) -> str:
     try:
         text = data.decode("utf-8-sig")
@@ -154,7 +190,7 @@ def _split_front_matter(text: str, relpath: str) -> tuple[dict, str, int]:
         return {}, text, 1
     raw = match.group(1) or ""
     try:
-        meta = yaml.load(raw, Loader=_FrontMatterLoader)  # noqa: S506 - a SafeLoader subclass
+        meta = yamlsafe.load(raw, _FrontMatterLoader)
     except (ValueError, TypeError) as exc:
         raise ArticleError(relpath, f"invalid YAML front matter: {exc}", line=2) from None
     except yaml.YAMLError as exc:

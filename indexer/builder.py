@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -188,10 +189,24 @@ def build_index(
         except BaseException:
             writer.abort()
             raise
+        _refuse_unreadable(root, writer.name)
         root.switch_to(writer.name)
         root.remove_stale()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _refuse_unreadable(root: IndexRoot, name: str) -> None:
+    """Open the new version as a server would before it goes live; BuildFailed (and it is removed) if that fails."""
+    try:
+        version = IndexVersion(root.version_dir(name))
+        version.verify()
+        version.close()
+    except KBError as exc:
+        shutil.rmtree(root.version_dir(name), ignore_errors=True)
+        live = root.current_version()
+        kept = f"the live index {live} is unchanged" if live else "there is no live index yet"
+        raise BuildFailed(f"the new version cannot be opened, so it was not switched in: {exc}; {kept}") from None
 
 
 def _write_failure(root: IndexRoot, exc: OSError) -> str:

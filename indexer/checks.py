@@ -16,6 +16,7 @@ from .articles import AUDIENCES, LANGUAGES, LOCALE_KEYS, Article, parse_article
 from .errors import ArticleError
 from .kbfiles import list_article_files
 from .markup import ARTICLE_ROUTE, render_article
+from .rawhtml import unclosed_block_warning
 from .replies import check_templates, declarations, load_kb_declarations
 from .routing.routes import ROUTES_FILE, Routes, parse_routes_file
 from .synonyms import Synonyms
@@ -82,14 +83,17 @@ def check_kb(kb_dir: Path, default_lang: str = "nb", today: dt.date | None = Non
             continue
         try:
             article = parse_article(data, relpath, default_lang)
+            rendered = render_article(article.body, article.title, article.path)
         except ArticleError as exc:
             findings.append(Finding(exc.path, exc.line, ERROR, exc.message))
             continue
         text = data.decode("utf-8-sig")
-        rendered = render_article(article.body, article.title, article.path)
         passages = [" ".join(block.text for block in section.blocks) for section in rendered.sections]
         parsed[relpath] = _Parsed(article, text, rendered.html, set(_ID_ATTR.findall(rendered.html)), passages)
         findings.extend(_schema(article, text, today))
+        unclosed = unclosed_block_warning(article.body, article.body_line)
+        if unclosed:
+            findings.append(Finding(article.path, unclosed[0], WARNING, unclosed[1]))
         findings.extend(_replies(article, text, kb_placeholders))
     try:
         Synonyms.load(kb_dir)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import sys
 import textwrap
 
@@ -304,14 +305,20 @@ def serve_command(index_dir, model, host, port, workers, access_log):
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
     from .errors import KBError
+    from .feedback import SQLiteFeedbackStore
     from .store import IndexRoot
 
     settings = settings_for(index_dir=index_dir, model=model)
     try:
         version = IndexRoot(settings.index_dir).open_current()
         version.check_model(settings.model)
+        version.verify()
+        if settings.feedback:
+            SQLiteFeedbackStore(settings.feedback_path).search_exists("")
     except KBError as exc:
         fail(str(exc))
+    except sqlite3.Error as exc:
+        fail(f"cannot use the query log {settings.feedback_path}: {exc}")
     from .serving import run_server
 
     click.echo(f"Serving index {version.name} on http://{host}:{port}/ with {workers} worker(s)", err=True)
@@ -360,9 +367,12 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
                        f"from before {cutoff:%Y-%m-%d} ({settings.retention_days} days kept)", err=True)
         start = now() - dt.timedelta(days=days) if days else (since.replace(tzinfo=dt.UTC) if since else None)
         version = IndexRoot(settings.index_dir).open_current()
+        version.verify()
         report = build_report(store, version, settings.embedder(), start)
     except KBError as exc:
         fail(str(exc))
+    except sqlite3.Error as exc:
+        fail(f"cannot read the query log {settings.feedback_path}: {exc}")
     if output == "json":
         click.echo(json.dumps({"ok": True, **report}, ensure_ascii=False, indent=2))
     elif output == "csv":

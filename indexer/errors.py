@@ -22,6 +22,10 @@ class IndexNotFound(KBError):
     """No built index where one was expected."""
 
 
+class IndexCorrupt(KBError):
+    """A built version with a part missing or damaged (truncated vectors, metadata or keyword index)."""
+
+
 class IndexMismatch(KBError):
     """The index on disk was built with another model, dimension or format than the one configured."""
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from . import yamlsafe
 from .errors import ArticleError
 
 # Not articles: the editors' own notes, synonyms and other files that start with '_' or '.'.
@@ -49,8 +50,10 @@ def read_kb_yaml(kb_dir: Path, name: str):
     path = Path(kb_dir) / name
     if not path.is_file():
         return None
+    if not is_inside(path, kb_dir):
+        raise ArticleError(name, "is a link to a file outside the KB folder; not read")
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yamlsafe.load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ArticleError(name, "not valid UTF-8") from None
     except yaml.YAMLError as exc:

@@ -14,6 +14,8 @@ import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
+from .errors import ArticleError
+from .rawhtml import drop_scripts
 from .replies import reply_heading_lang
 
 # Where the web app serves articles; relative `.md` links inside the KB are rewritten to point there.
@@ -84,8 +86,11 @@ def render_article(body: str, title: str, article_path: str) -> Rendered:
         extensions=["tables", "fenced_code", "sane_lists", _CollectorExtension(collector)],
         output_format="html",
     )
-    raw_html = md.convert(_strip_docfx(body))
-    sections = collector.sections(md, title)
+    try:
+        raw_html = md.convert(drop_scripts(_strip_docfx(body)))
+        sections = collector.sections(md, title)
+    except RecursionError:
+        raise ArticleError(article_path, "nested too deeply to read (lists or HTML inside each other)") from None
     clean_html = nh3.clean(
         raw_html,
         tags=ALLOWED_TAGS,

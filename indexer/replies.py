@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import rawhtml
 from .errors import ArticleError, QueryError
 from .kbfiles import read_kb_yaml
 
@@ -124,8 +125,9 @@ def parse_templates(body: str, body_line: int = 1) -> tuple[list[Template], list
 
 
 def plain_text(markdown_text: str) -> str:
-    """What an agent pastes: Markdown emphasis, code marks and link targets removed, bullets as '-'."""
-    text = _LINK.sub(r"\1", markdown_text)
+    """What an agent pastes: HTML (scripts and styles with their content), Markdown emphasis, code marks and
+    link targets removed, bullets as '-'."""
+    text = _LINK.sub(r"\1", rawhtml.plain(markdown_text))
     text = _STRONG.sub(r"\2", text)
     text = _EMPHASIS.sub(r"\1", text)
     text = _CODE.sub(r"\1", text)

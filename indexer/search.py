@@ -128,6 +128,8 @@ class Searcher:
         self._swap_lock = threading.Lock()
         self._next_check = 0.0
         self.reload_seconds = RELOAD_SECONDS
+        # The published version this searcher would not switch to, and why (shown by /api/health).
+        self.refused: dict | None = None
 
     @property
     def version(self) -> IndexVersion:
@@ -151,9 +153,12 @@ class Searcher:
             try:
                 self._next_check = now + self.reload_seconds
                 published = self.root.current_version()
-                if published and published != version.name:
+                if published and published != version.name and published != (self.refused or {}).get("version"):
                     self._version = self._open(published)
+                    self.refused = None
             except KBError as exc:
+                # Tried once per published version: a damaged one is not read again every quarter second.
+                self.refused = {"version": published, "error": str(exc)}
                 logger.warning("keeping index version %s: %s", version.name, exc)
             finally:
                 self._swap_lock.release()
@@ -163,7 +168,7 @@ class Searcher:
         """A version loaded completely (keyword index and language priors too) and checked, before anyone uses it."""
         version = IndexVersion(self.root.version_dir(name))
         version.check_model(self.settings.model, self.embedder.dimension)
-        version.lexical  # noqa: B018 - load now, not in the first request after the swap
+        version.verify()  # loads the keyword index too, not in the first request after the swap
         for lang in ANALYSED_LANGUAGES:
             version.language_prior(lang, OTHER_LANGUAGE_FACTOR)
         return version

@@ -28,7 +28,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .errors import IndexLocked, IndexMismatch, IndexNotFound, KBError, NotFound
+from .errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, KBError, NotFound
 from .lexical import LexicalIndex
 from .routing.matching import Router
 from .routing.routes import Routes
@@ -280,20 +280,23 @@ class IndexVersion:
     def __init__(self, path: Path):
         self.path = Path(path)
         manifest_file = self.path / "manifest.json"
-        try:
-            self.manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise IndexNotFound(f"{self.path} is not a built index version (no manifest.json)") from None
+        if not manifest_file.is_file() and not self.path.is_dir():
+            raise IndexNotFound(f"{self.path} is not a built index version (no manifest.json)")
+        self.manifest = self._part("manifest.json", lambda path: _manifest(path.read_text(encoding="utf-8")))
         if self.manifest.get("format") != FORMAT_VERSION:
             raise IndexMismatch(
                 f"{self.path} has index format {self.manifest.get('format')}, this program reads format "
                 f"{FORMAT_VERSION}; rebuild it with: kb index"
             )
-        self.index = faiss.read_index(str(self.path / "index.faiss"))
+        if not isinstance(self.manifest.get("model"), dict) or not isinstance(self.manifest.get("version"), str):
+            raise IndexCorrupt(f"index version {self.path.name} cannot be opened: manifest.json lacks the model or "
+                               "version; rebuild it with: kb index")
+        self.index = self._part("index.faiss", lambda path: faiss.read_index(str(path)))
         self._lexical: LexicalIndex | None = None
-        self.synonyms = Synonyms(json.loads((self.path / "synonyms.json").read_text(encoding="utf-8")))
+        self.synonyms = self._part("synonyms.json",
+                                   lambda path: Synonyms(json.loads(path.read_text(encoding="utf-8"))))
         # KB-wide placeholder declarations (_placeholders.yaml) as they were when this version was built.
-        self.placeholders = json.loads((self.path / "placeholders.json").read_text(encoding="utf-8"))
+        self.placeholders = self._part("placeholders.json", lambda path: json.loads(path.read_text(encoding="utf-8")))
         # Escalation routes (_routes.yaml) as they were when this version was built; none in older versions.
         routes_file = self.path / "routes.json"
         routes = json.loads(routes_file.read_text(encoding="utf-8")) if routes_file.is_file() else None
@@ -303,12 +306,36 @@ class IndexVersion:
         self._facets: dict[str, list[str]] | None = None
         self._priors: dict[tuple[str, float], np.ndarray] = {}
 
+    def _part(self, name: str, read):
+        """One file of the version read with `read`; IndexCorrupt naming it when it is missing or damaged."""
+        try:
+            return read(self.path / name)
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
+            raise IndexCorrupt(f"index version {self.path.name} cannot be opened: {name} is missing or damaged "
+                               f"({detail}); rebuild it with: kb index") from None
+
     @property
     def lexical(self) -> LexicalIndex:
         """The keyword index, read on first use: a build that only reuses vectors never needs it."""
         if self._lexical is None:
-            self._lexical = LexicalIndex.load(self.path / "lexical")
+            self._lexical = self._part("lexical", LexicalIndex.load)
         return self._lexical
+
+    def verify(self) -> None:
+        """Read every part once and check they agree, so a damaged version is refused before it serves."""
+        checked = self._part("meta.sqlite", lambda path: (
+            self.db.execute("PRAGMA quick_check").fetchone()[0],
+            self.db.execute("SELECT count(*) FROM passages").fetchone()[0],
+            self.db.execute("SELECT count(*) FROM articles").fetchone()[0]))
+        if checked[0] != "ok":
+            raise IndexCorrupt(f"index version {self.name} cannot be opened: meta.sqlite is damaged ({checked[0]}); "
+                               "rebuild it with: kb index")
+        counts = {"index.faiss": int(self.index.ntotal), "meta.sqlite": checked[1], "lexical": self.lexical.size}
+        if len(set(counts.values())) > 1:
+            held = ", ".join(f"{name} {count:,}" for name, count in counts.items())
+            raise IndexCorrupt(f"index version {self.name} cannot be opened: its parts hold different numbers of "
+                               f"passages ({held}); rebuild it with: kb index")
 
     @property
     def name(self) -> str:
@@ -467,6 +494,13 @@ class IndexVersion:
         if connection is not None:
             connection.close()
             self._local.db = None
+
+
+def _manifest(text: str) -> dict:
+    manifest = json.loads(text)
+    if not isinstance(manifest, dict):
+        raise ValueError("not a JSON object")
+    return manifest
 
 
 def _fsync_dir(path: Path) -> None:

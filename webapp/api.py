@@ -123,6 +123,8 @@ def health():
     manifest = version.manifest
     return jsonify({
         "ok": True,
+        # A newer version that was published but could not be opened; the server keeps the one above.
+        "refused": searcher().refused,
         "index": {
             "version": manifest["version"],
             "built_at": manifest["built_at"],

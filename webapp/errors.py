@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -9,6 +11,7 @@ from indexer.errors import (
     CommentTooLong,
     FeedbackOff,
     IncompleteReply,
+    IndexCorrupt,
     IndexMismatch,
     IndexNotFound,
     KBError,
@@ -24,7 +27,7 @@ from indexer.errors import (
 STATUS_FOR = {
     CommentTooLong: 413, MessageTooLong: 413, NothingToAnswer: 422, QueryError: 400,
     NotFound: 404, ReplyRefused: 403, IncompleteReply: 422,
-    TooMany: 429, FeedbackOff: 503, IndexNotFound: 503, IndexMismatch: 503,
+    TooMany: 429, FeedbackOff: 503, IndexNotFound: 503, IndexMismatch: 503, IndexCorrupt: 503,
 }
 
 
@@ -58,6 +61,11 @@ def register(app: Flask) -> None:
         status = next((code for kind, code in STATUS_FOR.items() if isinstance(exc, kind)), 500)
         details = {"missing": exc.missing} if isinstance(exc, IncompleteReply) else {}
         return error_response(str(exc), status, **details)
+
+    @app.errorhandler(sqlite3.DatabaseError)
+    def log_unreadable(exc: sqlite3.DatabaseError):
+        app.logger.error("the query log cannot be used on %s: %s", request.path, exc)
+        return error_response(f"the query log cannot be read or written ({exc}); searches still work", 503)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import yaml
 
+from .. import yamlsafe
 from ..errors import ArticleError
+from ..kbfiles import is_inside
 
 ROUTES_FILE = "_routes.yaml"
 LANGUAGES = ("nb", "en")
@@ -116,13 +118,15 @@ def parse_routes_file(kb_dir: Path) -> tuple[Routes, list[RouteProblem]]:
     path = Path(kb_dir) / ROUTES_FILE
     if not path.is_file():
         return Routes(), []
+    if not is_inside(path, kb_dir):
+        raise ArticleError(ROUTES_FILE, "is a link to a file outside the KB folder; not read")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ArticleError(ROUTES_FILE, "not valid UTF-8") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yamlsafe.BoundedSafeLoader)
+        data = yamlsafe.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ArticleError(ROUTES_FILE, f"invalid YAML: {getattr(exc, 'problem', exc)}",
