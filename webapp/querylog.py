@@ -65,13 +65,14 @@ def log_assist(response: AssistResponse) -> tuple[str | None, list[str | None]]:
     try:
         assist_id = feedback.log_assist(channel=response.channel, lang=response.lang, needs=len(response.needs),
                                         values=response.values)
+        known = current_app.extensions["kb.searcher"].version.facets()
         search_ids = []
         for need in response.needs:
             search = need.search
             search_ids.append(feedback.log_search(
                 query=without_values(need.query, response.values), lang=search.lang, mode="hybrid",
-                filters=search.filters or {}, index_version=search.version, results=search.results,
-                signals=search.signals or {}, assist_id=assist_id))
+                filters=mask_filters(search.filters or {}, known), index_version=search.version,
+                results=search.results, signals=search.signals or {}, assist_id=assist_id))
         return assist_id, search_ids
     except (sqlite3.Error, KBError) as exc:
         current_app.logger.warning("assist not logged: %s", exc)
