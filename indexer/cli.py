@@ -336,23 +336,30 @@ def serve_command(index_dir, model, host, port, workers, access_log):
 @click.option("--days", type=click.IntRange(1, 3650), default=None, help="Only the last N days.")
 @click.option("--format", "output", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True,
               help="How to print the report.")
-@click.option("--section", type=click.Choice(["gaps", "articles", "stale", "never_shown", "days", "categories"]),
-              default="articles", show_default=True, help="The part of the report --format csv prints.")
+@click.option("--section", type=click.Choice(["gaps", "articles", "stale", "never_shown", "days", "categories",
+                                             "reasons", "trends", "products", "comments"]),
+              default="articles", show_default=True,
+              help="The part of the report --format csv prints; reasons, trends, products and comments print the "
+                   "contact reasons report (in every format) instead of the editors' report.")
 @click.option("--purge", is_flag=True,
               help="Delete what is older than the retention period (KB_RETENTION_DAYS, default 90) first.")
 @click.option("--feedback-db", envvar="KB_FEEDBACK_DB", type=click.Path(dir_okay=False), default=None,
               help="The query log (env KB_FEEDBACK_DB; default: feedback.sqlite in the index directory).")
 def report_command(index_dir, model, since, days, output, section, purge, feedback_db):
-    """What agents searched and rated: content gaps, articles, stale articles.
+    """What agents searched and rated, and why customers contact us.
 
     Content gaps are questions with no good result or marked wrong, grouped by meaning. Per article:
-    times shown and used, and helped / wrong / outdated ratings, with the owner. With --purge, searches,
-    ratings and events older than the retention period are deleted first.
+    times shown and used, and helped / wrong / outdated ratings, with the owner. `--section reasons` gives
+    the contact reasons report for team leaders instead: searches, answers used, ratings, escalations and
+    customer feedback per category, product and department per week, the topics rising or falling, and
+    per product what is asked and which articles answer it. With --purge, everything older than the
+    retention period is deleted first.
     """
     import datetime as dt
 
     from .errors import KBError
     from .feedback import SQLiteFeedbackStore, now
+    from .reasons import REASON_SECTIONS, build_reasons, reasons_csv, reasons_text
     from .reports import as_csv, as_text, build_report
     from .store import IndexRoot
 
@@ -368,7 +375,10 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
         start = now() - dt.timedelta(days=days) if days else (since.replace(tzinfo=dt.UTC) if since else None)
         version = IndexRoot(settings.index_dir).open_current()
         version.verify()
-        report = build_report(store, version, settings.embedder(), start)
+        if section in REASON_SECTIONS:
+            report = build_reasons(store, version, start)
+        else:
+            report = build_report(store, version, settings.embedder(), start)
     except KBError as exc:
         fail(str(exc))
     except sqlite3.Error as exc:
@@ -376,9 +386,9 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
     if output == "json":
         click.echo(json.dumps({"ok": True, **report}, ensure_ascii=False, indent=2))
     elif output == "csv":
-        click.echo(as_csv(report, section), nl=False)
+        click.echo(reasons_csv(report, section) if section in REASON_SECTIONS else as_csv(report, section), nl=False)
     else:
-        click.echo(as_text(report))
+        click.echo(reasons_text(report) if section in REASON_SECTIONS else as_text(report))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -239,6 +239,11 @@ def as_csv(report: dict, section: str = "articles") -> str:
     if section == "gaps":
         rows = [dict(row, examples=" | ".join(row["examples"]), languages=" ".join(row["languages"]))
                 for row in rows]
+    return rows_as_csv(rows)
+
+
+def rows_as_csv(rows: list[dict]) -> str:
+    """Flat rows as CSV, a header row first; nothing at all for no rows."""
     buffer = io.StringIO()
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))

@@ -152,7 +152,8 @@ def test_reports_need_the_editor_token(editor_app, sample_index):
     page = client.get("/reports?days=7")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert html.count("<svg") == 3 and "vinterdekk til elbilen" in html
+    # The editors' three charts and the contact reasons' searches per week (this log has no escalations).
+    assert html.count("<svg") == 4 and "vinterdekk til elbilen" in html
     assert client.get("/reports.csv?section=stale").headers["Content-Type"].startswith("text/csv")
     assert client.get("/reports?days=0").status_code == 400
     off = create_app({"INDEX_DIR": str(sample_index.index_dir), "TESTING": True, "EDITOR_TOKEN": None})

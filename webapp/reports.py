@@ -1,4 +1,5 @@
-"""The editors' report page, behind the editor token: content gaps, articles, staleness, charts, CSV."""
+"""The editors' report page, behind the editor token: content gaps, articles, staleness, contact reasons,
+charts, CSV."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import time
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from indexer.feedback import now
+from indexer.reasons import REASON_SECTIONS, build_reasons, reasons_csv
 from indexer.reports import SECTIONS, as_csv, build_report
 
 from . import querylog
@@ -74,6 +76,28 @@ def _report(since: dt.datetime) -> dict:
     return build_report(querylog.required_store(), searcher.version, searcher.embedder, since)
 
 
+def _reasons(since: dt.datetime) -> dict:
+    return build_reasons(querylog.required_store(), current_app.extensions["kb.searcher"].version, since)
+
+
+def _reason_charts(reasons: dict) -> dict:
+    """Escalations per department, and searches per week by category (the latest week's categories)."""
+    escalated = [(row["value"], row["escalations"]) for row in reasons["reasons"]
+                 if row["dimension"] == "department" and row["escalations"]]
+    per_department: dict[str, int] = {}
+    for department, count in escalated:
+        per_department[department] = per_department.get(department, 0) + count
+    weeks: dict[str, int] = {}
+    for row in reasons["reasons"]:
+        if row["dimension"] == "category":
+            weeks[row["week"]] = weeks.get(row["week"], 0) + row["searches"]
+    return {
+        "escalations": bar_chart([(name, count, "") for name, count in sorted(per_department.items())],
+                                 "escalations per department", percent=False),
+        "weeks": column_chart(sorted(weeks.items()), "searches per week"),
+    }
+
+
 @bp.get("/reports")
 def reports_page():
     """The report, or the sign-in form for editors."""
@@ -88,7 +112,9 @@ def reports_page():
         "helpful": bar_chart([(c["category"], c["helped_share"], f"({c['ratings']})") for c in report["categories"]],
                              "share of ratings that said helped, by category"),
     }
-    return render_template("reports.html", report=report, charts=charts, days=days, sections=SECTIONS)
+    reasons = _reasons(since)
+    return render_template("reports.html", report=report, charts=charts, days=days, sections=SECTIONS,
+                           reasons=reasons, reason_charts=_reason_charts(reasons), reason_sections=REASON_SECTIONS)
 
 
 @bp.get("/reports.csv")
@@ -96,19 +122,20 @@ def reports_csv():
     """One section of the report as CSV (`section`, default articles)."""
     require_editor()
     section = request.args.get("section", "articles")
-    if section not in SECTIONS:
-        abort(400, description=f"section must be one of {', '.join(SECTIONS)}")
+    if section not in SECTIONS + REASON_SECTIONS:
+        abort(400, description=f"section must be one of {', '.join(SECTIONS + REASON_SECTIONS)}")
     _, since = _since()
-    return Response(as_csv(_report(since), section), mimetype="text/csv",
+    text = reasons_csv(_reasons(since), section) if section in REASON_SECTIONS else as_csv(_report(since), section)
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="kb-report-{section}.csv"'})
 
 
 @bp.get("/reports.json")
 def reports_json():
-    """The whole report as JSON, for scripts holding the editor token."""
+    """The whole report, and the contact reasons under `reasons`, as JSON for scripts holding the editor token."""
     require_editor()
     _, since = _since()
-    return jsonify({"ok": True, **_report(since)})
+    return jsonify({"ok": True, **_report(since), "reasons": _reasons(since)})
 
 
 @bp.post("/reports/login")
