@@ -13,10 +13,10 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 
+from .assist.subjects import Subjects
 from .feedback import CONTACT_KINDS, FeedbackStore, now, timestamp
 from .reports import rows_as_csv
 from .routing.matching import QuestionRouting
-from .routing.values import mentioned_products
 from .store import IndexVersion
 
 DIMENSIONS = ("category", "product", "department")
@@ -43,7 +43,7 @@ class _Attribution:
     def __init__(self, version: IndexVersion):
         self.version = version
         self.articles = {row["id"]: row for row in version.articles()}
-        self.products = version.facets().get("product", [])
+        self.subjects = Subjects.of_version(version)
         self._departments: dict[str, str | None] = {}
 
     def article(self, article_id: str | None) -> dict:
@@ -61,7 +61,7 @@ class _Attribution:
     def search(self, search: dict) -> dict:
         results = json.loads(search["results"])
         first = self.article(results[0]["article_id"] if results else None)
-        named = mentioned_products(search["query"], self.products, self.version.synonyms)
+        named = [mention.subject for mention in self.subjects.mentions(search["query"])]
         return {**first, "products": named or first["products"]}
 
 

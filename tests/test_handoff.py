@@ -140,7 +140,8 @@ def test_handoff_without_a_json_object_and_a_flood(logged_app):
     client = logged_app.test_client()
     response = client.post("/api/handoff", data="question=x", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
-    assert response.get_json()["error"] == "send a JSON object: {question, department, articles, note, search_id}"
+    assert response.get_json()["error"] == ("send a JSON object: {question or message, department, articles, note, "
+                                            "search_id}")
     statuses = [client.post("/api/handoff", json={"question": "pakken er borte", "department": "Logistikk",
                                                   "articles": []}).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 200, 429]
@@ -185,3 +186,24 @@ def test_contact_feedback_needs_the_log(sample_index):
     assert response.status_code == 503
     # A hand-off still works without the log: the note is the agent's, nothing is recorded.
     assert client.post("/api/handoff", json={"question": "pakken er borte"}).status_code == 200
+
+
+def test_handoff_of_a_pasted_message_leaves_greeting_signature_and_quotes_out(logged_app):
+    message = ("Hei!\n\nJeg sendte klage til Forbrukerrådet i går om ordre 2045581, TV-en er fortsatt død.\n\n"
+               "Med vennlig hilsen\nKari Nordmann\nTlf 912 34 567\n\n> Fra: Fjordhjem Kundeservice\n"
+               "> Vi har avslått reklamasjonen.\n")
+    body = logged_app.test_client().post("/api/handoff", json={"message": message}).get_json()
+    assert body["department"] == "Reklamasjon" and body["route"]["reason"]["id"] == "consumer-authority"
+    wants = body["text"].split("Hva kunden vil:\n", 1)[1].split("\n\n", 1)[0]
+    assert wants == "Jeg sendte klage til Forbrukerrådet i går om ordre 2045581, TV-en er fortsatt død."
+    assert body["values"] == {"order_number": ["FH-2045581"], "product": ["AU55-Q4"]}
+    assert "Kari" not in body["text"] and "912 34 567" not in body["text"] and "avslått" not in body["text"]
+
+
+def test_a_pasted_message_may_be_longer_than_a_question(logged_app):
+    client = logged_app.test_client()
+    long_message = "Pakken er borte. " + "Jeg venter fortsatt. " * 300
+    assert client.post("/api/handoff", json={"message": long_message}).status_code == 200
+    response = client.post("/api/handoff", json={"message": "x" * 12_001})
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "the question is 12,001 characters long; the limit is 12,000"

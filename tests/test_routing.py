@@ -199,3 +199,16 @@ def test_sample_kb_copy_with_an_owner_missing_from_the_routes(tmp_path):
     owners = sorted(f.path for f in check_kb(kb) if "owner 'E-handel' has no route" in f.message)
     assert owners == ["konto/innlogging-og-passord.md", "konto/min-side.md", "konto/reset-password.md",
                       "ordre/cancel-order.md", "ordre/endre-bestilling.md", "ordre/kansellere-bestilling.md"]
+
+
+def test_every_need_of_a_pasted_message_carries_its_route_urgent_first(client):
+    message = ("Hei,\n\nHvor er pakken min med ordre FH-2345678? Sporingen har ikke endret seg på ti dager.\n\n"
+               "Jeg har snakket med en journalist i VG om saken, hva gjør dere nå?\n\nMvh\nKari Nordmann\n")
+    body = client.post("/api/assist", json={"text": message, "channel": "email"}).get_json()
+    assert len(body["needs"]) == 2
+    lost, media = body["needs"]
+    assert lost["urgent"] == [] and lost["route"]["department"] == "Logistikk"
+    assert lost["route"] == lost["results"][0]["route"]
+    assert [route["department"] for route in media["urgent"]] == ["Vakthavende teamleder"]
+    assert media["route"]["department"] == "Vakthavende teamleder" and media["route"]["reason"]["id"] == "media"
+    assert "Vakthavende" not in body["reply"]["text"] and "815 40 499" not in body["reply"]["text"]

@@ -217,14 +217,15 @@ def limited(kind: str) -> None:
 
 @bp.post("/handoff")
 def handoff():
-    """A hand-off note for the department that takes the case over, from the question or a pasted message.
+    """A hand-off note for the department that takes the case over, from the question or a pasted `message`.
 
     Only that a case went to the department is logged (when the log is on); the note is not stored.
     """
     limited("handoff")
-    body = json_body("{question, department, articles, note, search_id}")
-    escalation = escalate(searcher(), body.get("question"), body.get("department"), body.get("articles"),
-                          body.get("note"))
+    body = json_body("{question or message, department, articles, note, search_id}")
+    pasted = body.get("message") is not None
+    escalation = escalate(searcher(), body.get("message") if pasted else body.get("question"),
+                          body.get("department"), body.get("articles"), body.get("note"), pasted=pasted)
     store = querylog.store()
     if store is not None:
         store.add_escalation(search_id=logged_search(body), **escalation.record)

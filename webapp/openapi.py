@@ -94,6 +94,7 @@ NEED = {
         "text": TEXT, "lang": TEXT, "query": {"type": "string", "description": "What was searched: the need "
                                                        "without personal data, with the subject named before"},
         "subject": {"type": ["string", "null"]}, "search_id": {"type": ["string", "null"]},
+        "route": ROUTE, "urgent": {"type": "array", "items": ROUTE},
         "results": {"type": "array", "items": RESULT},
     },
 }
@@ -210,9 +211,11 @@ def openapi_document() -> dict:
             }},
             "/api/handoff": {"post": {
                 "summary": "A hand-off note for the department that takes the case over (not stored)",
-                "requestBody": _body({"type": "object", "required": ["question"], "properties": {
+                "requestBody": _body({"type": "object", "properties": {
                     "question": {"type": "string", "maxLength": MAX_QUERY_CHARS,
-                                 "description": "The customer's question or pasted message."},
+                                 "description": "The customer's question (this or message)."},
+                    "message": {"type": "string", "maxLength": MAX_MESSAGE_CHARS,
+                                "description": "A pasted message; greeting, signature and quoted mail are left out."},
                     "department": {"type": "string", "description": "Default: the route of the first article."},
                     "articles": {"type": "array", "items": TEXT, "maxItems": MAX_HANDOFF_ARTICLES,
                                  "description": "What was answered; default: the question's best results."},

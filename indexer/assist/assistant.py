@@ -36,9 +36,12 @@ class NeedAnswer:
     search: SearchResponse
 
     def as_dict(self) -> dict:
-        """The need as /api/assist returns it; other layers may add keys (a route, a search id)."""
+        """The need as /api/assist returns it, with its escalation route: an urgent criterion the need meets,
+        else its first result's; other layers may add keys (a search id)."""
+        results, urgent = self.search.results, self.search.urgent or []
+        route = urgent[0] if urgent else (results[0].get("route") if results else None)
         return {"text": self.text, "lang": self.lang, "query": self.query, "subject": self.subject,
-                "results": self.search.results}
+                "route": route, "urgent": urgent, "results": results}
 
 
 @dataclass

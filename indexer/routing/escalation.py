@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ..assist.cleaning import clean_message
+from ..assist.request import MAX_MESSAGE_CHARS
+from ..assist.subjects import Subjects
+from ..config import MAX_QUERY_CHARS
 from ..errors import NotFound, QueryError
 from ..language import detect_language
+from ..privacy import mask
 from .handoff import HandoffNote, check_handoff_text, write_note
-from .values import mentioned_products
 
 # Articles a hand-off names as answered: the ones on the agent's screen, not the whole result list.
 MAX_HANDOFF_ARTICLES = 5
@@ -29,10 +33,16 @@ class Escalation:
     record: dict
 
 
-def escalate(searcher, question, department=None, article_ids=None, added=None) -> Escalation:
+def escalate(searcher, question, department=None, article_ids=None, added=None, pasted: bool = False) -> Escalation:
     """The hand-off of `question` to `department` (by default the route of the first article), answered
-    from `article_ids` (by default the question's best results)."""
-    question, added = check_handoff_text(question, added)
+    from `article_ids` (by default the question's best results).
+
+    A `pasted` message (a whole e-mail, say) is cleaned first as the assistant cleans it: greeting,
+    signature and quoted mail are left out of the note.
+    """
+    question, added = check_handoff_text(question, added, MAX_MESSAGE_CHARS if pasted else MAX_QUERY_CHARS)
+    if pasted:
+        question = clean_message(question).text or question
     if department is not None and not isinstance(department, str):
         raise QueryError("department must be text")
     version = searcher.version
@@ -51,8 +61,7 @@ def escalate(searcher, question, department=None, article_ids=None, added=None) 
         route = router.route(analysis, first, lang)
         if route is None:
             raise QueryError("no route for this case: name the department to escalate to")
-    products = mentioned_products(f"{question}\n{added or ''}", version.facets().get("product", []),
-                                  version.synonyms)
+    products = [mention.subject for mention in Subjects.of_version(version).mentions(f"{question}\n{added or ''}")]
     note = write_note(question, route, router.routes.department(route["department"]),
                       [{key: a[key] for key in ("article_id", "title", "section")} for a in articles], products,
                       added)
@@ -71,8 +80,8 @@ def _articles(searcher, question: str, article_ids) -> list[dict]:
     """The articles named (each must be in the live index), or the question's best results."""
     if article_ids is None:
         # What the customer was answered comes from articles that may be quoted to customers.
-        results = searcher.search(question, k=SEARCHED_ARTICLES, filters={"audience": "customer"},
-                                  route=False).results
+        results = searcher.search(mask(question)[:MAX_QUERY_CHARS], k=SEARCHED_ARTICLES,
+                                  filters={"audience": "customer"}, route=False).results
         return [{"article_id": r["article_id"], "title": r["title"], "section": r["section"],
                  "metadata": r["metadata"]} for r in results]
     if not isinstance(article_ids, list) or not all(isinstance(a, str) and a for a in article_ids):

@@ -50,12 +50,13 @@ class HandoffNote:
         return asdict(self)
 
 
-def check_handoff_text(question, added) -> tuple[str, str | None]:
-    """The customer's words and the agent's addition, trimmed; QueryError or CommentTooLong (a 413) otherwise."""
+def check_handoff_text(question, added, limit: int = MAX_QUERY_CHARS) -> tuple[str, str | None]:
+    """The customer's words (at most `limit` characters) and the agent's addition, trimmed; QueryError or
+    CommentTooLong (a 413) otherwise."""
     if not isinstance(question, str) or not question.strip():
         raise QueryError("question must be the customer's question or pasted message, as text")
-    if len(question) > MAX_QUERY_CHARS:
-        raise CommentTooLong(f"the question is {len(question):,} characters long; the limit is {MAX_QUERY_CHARS:,}")
+    if len(question) > limit:
+        raise CommentTooLong(f"the question is {len(question):,} characters long; the limit is {limit:,}")
     if added is not None and not isinstance(added, str):
         raise QueryError("note must be text")
     if added and len(added) > MAX_ADDED_CHARS:
@@ -79,8 +80,9 @@ def masked_for(text: str, keeps) -> str:
 
 def write_note(question: str, route: dict, department: Department | None, articles: list[dict],
                products: list[str], added: str | None = None) -> HandoffNote:
-    """The note for `route`'s department about `question`, answered from `articles` (title, id, section)."""
-    question, added = check_handoff_text(question, added)
+    """The note for `route`'s department about `question`, answered from `articles` (title, id, section);
+    the texts are checked by `check_handoff_text` first."""
+    question, added = question.strip(), (added or "").strip() or None
     lang = department.lang if department else "nb"
     words = LABELS[lang]
     keeps = department.keeps if department else DEFAULT_KEEPS
