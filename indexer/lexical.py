@@ -156,6 +156,19 @@ class LexicalIndex:
         size = int((Path(directory) / "size.txt").read_text(encoding="utf-8"))
         return cls(model, size)
 
+    def share(self, term: str) -> float:
+        """The share of passages that hold a term (0 for one no passage holds)."""
+        index = self.vocabulary.get(term)
+        if index is None or not self.size:
+            return 0.0
+        indptr = self.model.scores["indptr"]
+        return int(indptr[index + 1] - indptr[index]) / self.size
+
+    def idf_of_share(self, share: float) -> float:
+        """The idf of a term held by `share` of the passages (see idf)."""
+        frequency = share * self.size
+        return math.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
+
     def idf(self, term: str) -> float:
         """How rare a term is across passages, as BM25 weighs it; a term no passage holds is rarest of all."""
         index = self.vocabulary.get(term)

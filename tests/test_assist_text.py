@@ -104,11 +104,15 @@ def test_values_from_the_message_signature_and_quote():
 
 def test_subjects_weigh_rare_words_and_join_split_names():
     subjects = Subjects({"GRANT HOTEL": [], "HOLIDAY INN GOLDEN GATEWAY": [], "DRAGONEATS SOMA": [],
-                         "HOTEL ZEPHYR": []})
+                         "HOTEL ZEPHYR": [], "SOMA GRILL": [], "KIN KHAO": [], "RESTAURANT ONE SEVEN": []},
+                        common=frozenset({"restaurant"}))
     assert subjects.best("i recommend the grant hotel in union square") == "GRANT HOTEL"
     assert subjects.best("how about the holiday inn in the golden gateway area") == "HOLIDAY INN GOLDEN GATEWAY"
     assert subjects.best("it's called dragon eats") == "DRAGONEATS SOMA"
     assert subjects.best("any hotel will do") is None
+    assert subjects.best("what is the check kin time") is None
+    assert subjects.best("the restaurant at nine four one one seven") is None
+    assert subjects.best("restaurant one seven it is") == "RESTAURANT ONE SEVEN"
 
 
 def test_the_latest_customer_turns_and_the_subject_named_before():

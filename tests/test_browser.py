@@ -235,3 +235,98 @@ def test_a_3499_character_question_gets_results_as_typed(page):
     assert page.locator("li.card").count() > 0
     # The address bar keeps the page's other settings, not a question longer than servers accept.
     assert len(page.url) < 2100
+
+
+PASTED = ("Hei!\n\nJeg bestilte en vare for to uker siden (ordre FH-2345678), men pakken har ikke kommet. "
+          "Hvordan sporer jeg pakken?\nOg hvor lang er angrefristen hvis jeg vil returnere varen?\n\n"
+          "Med vennlig hilsen\nKari Nordmann")
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+# WCAG 2.1 A and AA, and axe's best practices (where "the page has a level-one heading" lives).
+AXE_RULES = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def paste_into_search_box(page, text: str) -> None:
+    page.evaluate("""text => {
+        const data = new DataTransfer();
+        data.setData('text/plain', text);
+        document.getElementById('q').dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true,
+                                                                                cancelable: true}));
+    }""", text)
+
+
+def test_pasting_a_message_opens_paste_mode_with_a_result_list_per_need(page):
+    page.goto("/?channel=email")
+    assert page.locator("#assist-form").is_hidden()
+    paste_into_search_box(page, PASTED)
+    page.wait_for_selector("section.need >> nth=1")
+    assert page.locator("#assist-form").is_visible()
+    assert page.input_value("#message") == PASTED
+    assert page.input_value("#q") == ""
+    headings = page.locator("section.need h2").all_inner_texts()
+    assert headings == [
+        "Spørsmål 1: Jeg bestilte en vare for to uker siden (ordre FH-2345678), men pakken har ikke kommet. "
+        "Hvordan sporer jeg pakken?",
+        "Spørsmål 2: Og hvor lang er angrefristen hvis jeg vil returnere varen?",
+    ]
+    assert page.locator("section.need").nth(1).locator("li.card").first.get_attribute("data-article-id") == \
+        "retur/angrerett"
+    combined = page.locator("figure.reply.combined")
+    assert combined.get_attribute("data-channel") == "email"
+    assert combined.locator('input[data-name="kundenavn"]').input_value() == "Kari Nordmann"
+    combined.locator('input[data-name="kundenavn"]').fill("Kari")
+    combined.locator("button.copy").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("figure.reply.combined[data-copied=yes]")
+    copied = clipboard(page)
+    assert copied.startswith("Hei Kari,\n\n")
+    assert copied.endswith("Med vennlig hilsen\nKundeservice hos Fjordhjem Elektro")
+    assert copied.count("Med vennlig hilsen") == 1 and "{" not in copied
+
+
+def test_paste_mode_by_keyboard_alone_in_english(page):
+    page.goto("/?ui=en&channel=chat")
+    page.locator("#paste-toggle").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "message"
+    page.keyboard.insert_text("hi\nI want to cancel my order FH-1112223\nalso how do I reset my password? thanks, John")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("section.need >> nth=1")
+    assert page.locator("section.need h2").first.inner_text() == "Question 1: I want to cancel my order FH-1112223"
+    assert page.locator("#combined-heading").inner_text() == "Reply to the whole message"
+    values = page.locator("dl.values").inner_text()
+    assert "FH-1112223" in values and "John" in values
+    page.keyboard.press("Escape")
+    assert page.locator("#assist-form").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "q"
+
+
+def test_a_passage_cut_from_a_table_is_a_table_on_its_card(page):
+    page.goto("/?q=angrerett+frister+hva+frist")
+    table = page.locator("li.card .passage table.passage-table").first
+    assert table.locator("th").all_inner_texts()[:2] == ["Hva", "Frist"]
+    assert "|" not in page.locator("li.card .passage").first.inner_text()
+
+
+def axe_violations(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+                         ".then(r => r.violations.map(v => ({id: v.id, nodes: v.nodes.map(n => n.target)})))",
+                         AXE_RULES)
+
+
+def test_the_axe_check_finds_a_missing_heading(page):
+    page.goto("/")
+    page.evaluate("document.querySelector('h1').remove()")
+    assert [violation["id"] for violation in axe_violations(page)] == ["page-has-heading-one"]
+
+
+@pytest.mark.parametrize("ui", ["nb", "en"])
+def test_axe_finds_no_wcag_21_aa_violations_on_search_and_paste_mode(page, ui):
+    page.goto(f"/?ui={ui}")
+    assert axe_violations(page) == []
+    page.goto(f"/?ui={ui}&q=angrerett+frister")
+    page.wait_for_selector("li.card")
+    assert axe_violations(page) == []
+    paste_into_search_box(page, PASTED)
+    page.wait_for_selector("section.need")
+    assert axe_violations(page) == []

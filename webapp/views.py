@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, current_app, render_template, request
 from markupsafe import Markup
 
+from indexer.assist import AssistRequest, AssistResponse
+from indexer.assist.request import MAX_MESSAGE_CHARS
 from indexer.errors import KBError, QueryError
 from indexer.replies import CHANNELS, PLACEHOLDER
 from indexer.search import FILTERS
 
 from . import querylog
 from .highlight import highlight
+from .passages import passage_blocks
 
 bp = Blueprint("pages", __name__)
 
@@ -54,6 +57,35 @@ def run_search(query: str, filters: dict, channel: str) -> PageSearch:
                       response.urgent or [])
 
 
+@dataclass
+class PageAssist:
+    """What the page shows for a pasted message: each need with its results, and the one reply."""
+
+    response: AssistResponse | None = None
+    needs: list[dict] = field(default_factory=list)
+    error: str | None = None
+    assist_id: str | None = None
+    # The articles the reply is built from, with the search of the need each answers (for the copy event).
+    sources: list[dict] = field(default_factory=list)
+
+
+def run_assist(text: str, channel: str, filters: dict) -> PageAssist:
+    """A pasted message answered need by need and logged; or an error message to show instead."""
+    wanted = {"text": text, "channel": channel, **{name: value for name, value in filters.items() if value}}
+    try:
+        response = current_app.extensions["kb.assistant"].assist(AssistRequest.from_json(wanted))
+    except QueryError as exc:
+        return PageAssist(error=str(exc))
+    assist_id, search_ids = querylog.log_assist(response)
+    needs = [{"text": need.text, "lang": need.lang, "query": need.query, "subject": need.subject,
+              "page": PageSearch(need.search.results, None, search_id, need.search.version,
+                                 need.search.urgent or [])}
+             for need, search_id in zip(response.needs, search_ids, strict=True)]
+    sources = [{"article_id": source["article_id"], "search_id": search_ids[source["need"]]}
+               for source in response.reply["sources"]]
+    return PageAssist(response, needs, None, assist_id, sources)
+
+
 def page_channel() -> str:
     """The channel the agent answers in; chat unless the page says otherwise."""
     channel = request.values.get("channel", "")
@@ -77,6 +109,12 @@ def reply_parts(text: str) -> list[dict]:
     if position < len(text):
         parts.append({"text": text[position:]})
     return parts
+
+
+@bp.app_template_filter("passage_blocks")
+def passage_blocks_filter(text: str) -> list[dict]:
+    """Jinja filter: a passage as paragraphs and tables."""
+    return passage_blocks(text)
 
 
 @bp.app_template_filter("highlight")
@@ -103,7 +141,26 @@ def search_page():
     query = request.args.get("q", "")
     filters, channel = page_filters(), page_channel()
     return render_template("search.html", query=query, page=run_search(query, filters, channel), filters=filters,
-                           facets=searcher().version.facets(), channel=channel, channels=CHANNELS)
+                           facets=searcher().version.facets(), channel=channel, channels=CHANNELS,
+                           assist=None, message="", max_message=MAX_MESSAGE_CHARS)
+
+
+@bp.post("/assist")
+def assist_page():
+    """The page with a pasted message answered: each need with its results, and one reply (works without
+    the script)."""
+    message, filters, channel = request.form.get("text", ""), page_filters(), page_channel()
+    return render_template("search.html", query="", page=PageSearch(), filters=filters,
+                           facets=searcher().version.facets(), channel=channel, channels=CHANNELS,
+                           assist=run_assist(message, channel, filters), message=message,
+                           max_message=MAX_MESSAGE_CHARS)
+
+
+@bp.post("/assist-results")
+def assist_fragment():
+    """Only the needs and the reply, for the page's script to swap in."""
+    return render_template("_assist.html", assist=run_assist(request.form.get("text", ""), page_channel(),
+                                                             page_filters()))
 
 
 @bp.route("/results", methods=["GET", "POST"])

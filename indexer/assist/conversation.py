@@ -13,6 +13,8 @@ from .subjects import Subjects
 
 # Earlier turns looked through for the subject, latest first: about the last few minutes of a call.
 CONTEXT_TURNS = 12
+# Each turn further back counts this much less when two subjects were named (bench/assist_quality.py).
+RECENCY = 0.8
 
 
 def latest_customer_turns(turns: list[Turn]) -> tuple[list[Turn], list[Turn]]:
@@ -28,9 +30,15 @@ def latest_customer_turns(turns: list[Turn]) -> tuple[list[Turn], list[Turn]]:
 
 
 def earlier_subject(earlier: list[Turn], subjects: Subjects) -> str | None:
-    """The subject last named in the earlier turns, or None."""
-    for turn in reversed(earlier[-CONTEXT_TURNS:]):
-        found = subjects.best(turn.text)
-        if found:
-            return found
-    return None
+    """The subject the earlier turns name most clearly, recent turns counting more; None when they name none.
+
+    Not simply the latest: a customer says "Union Square" (a district, and a subject of its own) after the
+    agent named the hotel in it, and a stray word of a name ("found") is weaker than a whole name said once.
+    """
+    best, best_score = None, 0.0
+    for age, turn in enumerate(reversed(earlier[-CONTEXT_TURNS:])):
+        for mention in subjects.mentions(turn.text)[:1]:
+            score = mention.share * mention.weight * RECENCY ** age
+            if score > best_score:
+                best, best_score = mention.subject, score
+    return best

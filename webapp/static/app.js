@@ -11,8 +11,9 @@
   let latest = 0;
 
   // The logged search the results on screen belong to; the next keystrokes refine it rather than log anew.
-  function currentSearch() {
-    const list = results.querySelector("ol.results");
+  // With a pasted message each need has a list (and a search) of its own: `near` picks the one it is in.
+  function currentSearch(near) {
+    const list = (near && near.closest("ol.results")) || results.querySelector("ol.results");
     return list ? { id: list.dataset.searchId || null, version: list.dataset.indexVersion } : { id: null };
   }
 
@@ -95,15 +96,22 @@
     figure.setAttribute("data-copied", copied ? "yes" : "no");
     const card = figure.closest("li.card");
     if (copied && card) {
-      post("/api/event", { search_id: currentSearch().id, kind: "copy", article_id: card.dataset.articleId,
+      post("/api/event", { search_id: currentSearch(card).id, kind: "copy", article_id: card.dataset.articleId,
                            channel: figure.dataset.channel }).catch(function () {});
+    }
+    // The reply to a whole message counts as used for each need it answers.
+    if (copied && figure.dataset.sources) {
+      JSON.parse(figure.dataset.sources).forEach(function (source) {
+        post("/api/event", { search_id: source.search_id, kind: "copy", article_id: source.article_id,
+                             channel: figure.dataset.channel }).catch(function () {});
+      });
     }
   }
 
   async function rate(button) {
     const card = button.closest("li.card");
     const box = button.closest(".rate");
-    const search = currentSearch();
+    const search = currentSearch(card);
     const status = box.querySelector(".rate-status");
     try {
       const response = await post("/api/feedback", {
@@ -128,13 +136,19 @@
     return true;
   }
 
+  // What a result answers: the need of a pasted message it was found for, else the question typed.
+  function questionOf(card) {
+    const need = card.closest("section.need");
+    return need ? need.dataset.text : input.value;
+  }
+
   async function writeHandoff(route) {
     const card = route.closest("li.card");
     const status = route.querySelector(".handoff-status");
     try {
       const response = await post("/api/handoff", {
-        question: input.value, department: route.dataset.department, articles: [card.dataset.articleId],
-        note: route.querySelector(".handoff-added").value, search_id: currentSearch().id,
+        question: questionOf(card), department: route.dataset.department, articles: [card.dataset.articleId],
+        note: route.querySelector(".handoff-added").value, search_id: currentSearch(card).id,
       });
       const body = await response.json();
       if (!response.ok) { status.textContent = (strings.handoff_failed || "") + " " + (body.error || ""); return; }
@@ -233,12 +247,80 @@
 
   function selectedIndex() { return cards().findIndex(function (card) { return card.classList.contains("selected"); }); }
 
+  // Paste mode: the customer's whole message in a box of its own, each need answered, one reply for all.
+  const assistForm = document.getElementById("assist-form");
+  const message = document.getElementById("message");
+  const toggle = document.getElementById("paste-toggle");
+  const channel = document.getElementById("channel");
+  // More than one sentence, or more than one line, is a message rather than a question.
+  const MESSAGE_PATTERN = /[.!?]\s+\S|\n\s*\S/;
+
+  function openPasteMode(text) {
+    if (!assistForm) return;
+    assistForm.hidden = false;
+    toggle.setAttribute("aria-expanded", "true");
+    if (typeof text === "string") message.value = text;
+    message.focus();
+  }
+
+  function closePasteMode() {
+    assistForm.hidden = true;
+    toggle.setAttribute("aria-expanded", "false");
+    input.focus();
+  }
+
+  async function assist() {
+    const ticket = ++latest;
+    const body = new FormData(assistForm);
+    new FormData(input.form).forEach(function (value, key) { if (key !== "q") body.set(key, value); });
+    results.setAttribute("aria-busy", "true");
+    try {
+      const response = await fetch("/assist-results", { method: "POST", body: body, headers: { Accept: "text/html" } });
+      const html = await response.text();
+      if (ticket === latest) results.innerHTML = html;
+    } catch (err) {
+      // Keep what is on screen; the form still posts without the script.
+    } finally {
+      results.removeAttribute("aria-busy");
+    }
+  }
+
+  if (assistForm) {
+    toggle.addEventListener("click", function () {
+      if (assistForm.hidden) openPasteMode(); else closePasteMode();
+    });
+    document.getElementById("paste-close").addEventListener("click", closePasteMode);
+    assistForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      assist();
+    });
+    message.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        assist();
+      }
+    });
+    input.addEventListener("paste", function (event) {
+      const text = (event.clipboardData || window.clipboardData).getData("text");
+      if (!MESSAGE_PATTERN.test(text.trim())) return;
+      event.preventDefault();
+      clearTimeout(timer);
+      openPasteMode(text);
+      assist();
+    });
+    if (channel) channel.addEventListener("change", function () {
+      assistForm.querySelector('input[name="channel"]').value = channel.value;
+    });
+  }
+
   input.addEventListener("input", function () {
     clearTimeout(timer);
     timer = setTimeout(refresh, DEBOUNCE_MS);
   });
   input.form.querySelectorAll("select").forEach(function (select) {
-    select.addEventListener("change", refresh);
+    select.addEventListener("change", function () {
+      if (assistForm && !assistForm.hidden && message.value.trim()) assist(); else refresh();
+    });
   });
   input.form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -265,6 +347,8 @@
       if (figure) { event.preventDefault(); copyReply(figure); }
     } else if (event.key === "e" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
       if (openHandoff(cards()[selectedIndex()])) event.preventDefault();
+    } else if (event.key === "Escape" && active === message) {
+      closePasteMode();
     } else if (event.key === "Escape" && active !== input) {
       input.focus();
     }

@@ -1,0 +1,256 @@
+"""The assistant measured: DSTC10 conversations, need splitting on pasted messages, and /api/assist latency.
+
+    python bench/assist_quality.py --data ../shared/data/dstc10-track2-task2     # all three parts
+    python bench/assist_quality.py --part needs --part latency                    # no shared data needed
+
+dstc10: the 104 spoken questions of DSTC10 track 2 task 2 (val), whose subject is named only in earlier
+turns, with speech-recognition errors. The 12,039 FAQ snippets become one article each (title "ENTITY:
+question", the entity as the article's product) in a temporary KB, indexed with the configured model; each
+conversation goes through the assistant as `turns` (U = customer, S = agent) and the snippet is looked for
+in the results of the last need. Printed beside it, in the same run: the last turn searched alone, and the
+last four turns pasted together (hybrid search, as /api/search does it).
+
+needs: tests/golden_messages.yaml, messages written for the sample KB (bokmål and English, e-mail and chat).
+A golden need is found when exactly one need of the split holds its words and that need holds no other
+golden need (two in one need are a merge); a need of the split holding no golden need is an extra one
+(over-splitting). Answer coverage: the share of golden needs with an answering article in the top 3 of their
+own need, against the top 3 of the whole message searched as one question.
+
+latency: a real `kb serve` (one worker) over the sample KB, POST /api/assist with distinct e-mails of about
+150 words built from the golden messages' sentences, one after another, after one warm-up request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import yaml  # noqa: E402
+from _server import post_json, serve, stop  # noqa: E402
+from _stats import percentile  # noqa: E402
+
+from indexer.assist import Assistant, AssistRequest  # noqa: E402
+from indexer.assist.cleaning import clean_message  # noqa: E402
+from indexer.assist.needs import split_needs  # noqa: E402
+from indexer.builder import build_index  # noqa: E402
+from indexer.config import Settings  # noqa: E402
+from indexer.search import Searcher  # noqa: E402
+
+GOLDEN = ROOT / "tests" / "golden_messages.yaml"
+DSTC10 = ROOT.parent / "shared" / "data" / "dstc10-track2-task2"
+TOP = 3
+LATENCY_REQUESTS = 40
+EMAIL_WORDS = 150
+
+
+def golden_messages() -> list[dict]:
+    return yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))["messages"]
+
+
+def sample_index(workdir: Path) -> Settings:
+    settings = Settings.from_env(kb_dir=ROOT / "kb", index_dir=workdir / "sample-index")
+    build_index(settings)
+    return settings
+
+
+# --- needs -------------------------------------------------------------------------------------------------
+
+def split_scores(messages: list[dict]) -> dict:
+    """Found, merged and missed golden needs, and extra needs of the split, per language."""
+    scores: dict[str, dict] = {}
+    for message in messages:
+        split = [need.text for need in split_needs(clean_message(message["text"]).text)]
+        tally = scores.setdefault(message["lang"], {"golden": 0, "found": 0, "merged": 0, "missed": 0,
+                                                    "split": 0, "extra": 0, "exact": 0, "messages": 0})
+        holders = [[index for index, text in enumerate(split) if need["says"] in text] for need in message["needs"]]
+        per_split = [sum(index in held for held in holders) for index in range(len(split))]
+        found = sum(len(held) == 1 and per_split[held[0]] == 1 for held in holders)
+        merged = sum(len(held) == 1 and per_split[held[0]] > 1 for held in holders)
+        extra = per_split.count(0)
+        tally["golden"] += len(message["needs"])
+        tally["found"] += found
+        tally["merged"] += merged
+        tally["missed"] += len(message["needs"]) - found - merged
+        tally["split"] += len(split)
+        tally["extra"] += extra
+        tally["messages"] += 1
+        tally["exact"] += found == len(message["needs"]) and extra == 0
+    return scores
+
+
+def coverage(messages: list[dict], searcher: Searcher) -> dict:
+    """Golden needs answered in the top 3 of their own need, and of the whole message searched as one."""
+    assistant = Assistant(searcher)
+    scores: dict[str, dict] = {}
+    for message in messages:
+        tally = scores.setdefault(message["lang"], {"needs": 0, "assist": 0, "whole": 0})
+        response = assistant.assist(AssistRequest.from_json({"text": message["text"], "channel": message["channel"],
+                                                             "k": TOP}))
+        whole = searcher.search(message["text"][:4000], k=TOP)
+        whole_ids = [result["article_id"] for result in whole.results]
+        for need in message["needs"]:
+            tally["needs"] += 1
+            own = next((found for found in response.needs if need["says"] in found.text), None)
+            own_ids = [result["article_id"] for result in own.search.results] if own else []
+            tally["assist"] += any(article in own_ids for article in need["articles"])
+            tally["whole"] += any(article in whole_ids for article in need["articles"])
+    return scores
+
+
+def needs_part(workdir: Path) -> None:
+    messages = golden_messages()
+    print(f"needs: {len(messages)} messages, {sum(len(m['needs']) for m in messages)} golden needs ({GOLDEN.name})")
+    for lang, tally in sorted(split_scores(messages).items()):
+        print(f"  {lang}  need recall {tally['found'] / tally['golden']:.3f} ({tally['found']}/{tally['golden']})"
+              f"  merged {tally['merged']}  missed {tally['missed']}"
+              f"  over-splitting {tally['extra'] / tally['split']:.3f} ({tally['extra']} extra of {tally['split']})"
+              f"  messages split exactly {tally['exact']}/{tally['messages']}")
+    searcher = Searcher(sample_index(workdir))
+    for lang, tally in sorted(coverage(messages, searcher).items()):
+        print(f"  {lang}  answer in top {TOP}: per need {tally['assist'] / tally['needs']:.3f}"
+              f"  whole message {tally['whole'] / tally['needs']:.3f}  ({tally['needs']} needs)")
+
+
+# --- dstc10 ------------------------------------------------------------------------------------------------
+
+def dstc10_kb(data: Path, kb_dir: Path) -> None:
+    """One Markdown article per snippet; the entity is the article's product (written once)."""
+    if (kb_dir / ".complete").exists():
+        return
+    for line in (data / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+        doc = json.loads(line)
+        meta = doc["metadata"]
+        folder = kb_dir / meta["domain"] / f"entity-{meta['entity_id']}"
+        folder.mkdir(parents=True, exist_ok=True)
+        products = [meta["entity_name"]] if meta.get("entity_name") else []
+        front = {"title": doc["title"], "lang": "en", "category": meta["domain"], "products": products,
+                 "audience": "customer", "id": doc["_id"]}
+        (folder / f"{meta['doc_id']}.md").write_text(
+            "---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\n\n" + f"# {doc['title']}\n\n{doc['text']}\n",
+            encoding="utf-8")
+    (kb_dir / ".complete").write_text("", encoding="utf-8")
+
+
+def dstc10_part(data: Path, workdir: Path) -> None:
+    kb_dir = workdir / "dstc10-kb"
+    dstc10_kb(data, kb_dir)
+    settings = Settings.from_env(kb_dir=kb_dir, index_dir=workdir / "dstc10-index")
+    started = time.monotonic()
+    build_index(settings)
+    print(f"dstc10: KB indexed in {time.monotonic() - started:.0f} s")
+    searcher = Searcher(settings)
+    assistant = Assistant(searcher)
+    relevant = {}
+    for line in (data / "qrels" / "val.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+        query_id, corpus_id, _ = line.split("\t")
+        relevant[query_id] = corpus_id
+    ranks: dict[str, list[int | None]] = {"assist (turns)": [], "last turn alone": [], "last four turns pasted": []}
+    for line in (data / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        query = json.loads(line)
+        context = query["metadata"]["context"]
+        turns = [{"role": "customer" if turn["speaker"] == "U" else "agent", "text": turn["text"]}
+                 for turn in context] + [{"role": "customer", "text": query["text"]}]
+        target = relevant[query["_id"]]
+        response = assistant.assist(AssistRequest.from_json({"turns": turns, "k": 5}))
+        ranks["assist (turns)"].append(_rank(response.needs[-1].search.results, target))
+        ranks["last turn alone"].append(_rank(searcher.search(query["text"], k=5).results, target))
+        pasted = " ".join(turn["text"] for turn in turns[-4:])
+        ranks["last four turns pasted"].append(_rank(searcher.search(pasted, k=5).results, target))
+    for name, found in ranks.items():
+        count = len(found)
+        at1 = sum(rank == 1 for rank in found) / count
+        at5 = sum(rank is not None and rank <= 5 for rank in found) / count
+        print(f"  {name:<24} R@1 {at1:.3f}  R@5 {at5:.3f}  ({count} questions)")
+
+
+def _rank(results: list[dict], article_id: str) -> int | None:
+    return next((result["rank"] for result in results if result["article_id"] == article_id), None)
+
+
+# --- latency -----------------------------------------------------------------------------------------------
+
+def emails(count: int, seed: int = 14) -> list[str]:
+    """Distinct e-mails of about EMAIL_WORDS words: a greeting, sentences of golden messages, a signature."""
+    pools: dict[str, list[str]] = {}
+    for message in golden_messages():
+        text = clean_message(message["text"]).text
+        pools.setdefault(message["lang"], []).extend(s for s in re.split(r"(?<=[.?!])\s+|\n", text) if s.strip())
+    frames = {"nb": ("Hei,\n\n", "\n\nMed vennlig hilsen\nKari Nordmann"),
+              "en": ("Hello,\n\n", "\n\nKind regards,\nEmma Clarke")}
+    chooser = random.Random(seed)
+    made, seen = [], set()
+    while len(made) < count:
+        lang = "nb" if len(made) % 2 == 0 else "en"
+        sentences, words = [], 0
+        while words < EMAIL_WORDS - 12:
+            sentence = chooser.choice(pools[lang])
+            sentences.append(sentence)
+            words += len(sentence.split())
+        body = " ".join(sentences)
+        if body in seen:
+            continue
+        seen.add(body)
+        made.append(frames[lang][0] + body + frames[lang][1])
+    return made
+
+
+def latency_part(workdir: Path) -> None:
+    settings = sample_index(workdir)
+    process, base = serve(settings.index_dir, workers=1)
+    try:
+        post_json(base + "/api/assist", {"text": emails(1, seed=1)[0], "channel": "email"})
+        timings, needs, words = [], [], []
+        for email in emails(LATENCY_REQUESTS):
+            started = time.perf_counter()
+            status, body = post_json(base + "/api/assist", {"text": email, "channel": "email"})
+            timings.append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise RuntimeError(f"/api/assist answered {status}: {body}")
+            needs.append(len(body["needs"]))
+            words.append(len(email.split()))
+    finally:
+        stop(process)
+    print(f"latency: POST /api/assist, {len(timings)} distinct e-mails of {statistics.median(words):.0f} words "
+          f"(median), {statistics.median(needs):.0f} needs (median), kb serve with one worker")
+    print(f"  p50 {percentile(timings, 0.5):.0f} ms  p95 {percentile(timings, 0.95):.0f} ms  "
+          f"max {max(timings):.0f} ms")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", action="append", choices=["dstc10", "needs", "latency"],
+                        help="What to measure (repeatable); all three by default.")
+    parser.add_argument("--data", type=Path, default=DSTC10, help="The dstc10-track2-task2 folder.")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="Keep the generated KBs and indexes here, so a second run reuses them.")
+    args = parser.parse_args()
+    parts = args.part or ["dstc10", "needs", "latency"]
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="kb-assist-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    if "needs" in parts:
+        needs_part(workdir)
+    if "latency" in parts:
+        latency_part(workdir)
+    if "dstc10" in parts:
+        if not (args.data / "corpus.jsonl").exists():
+            print(f"dstc10: no data at {args.data}; pass --data", file=sys.stderr)
+            return 1
+        dstc10_part(args.data, workdir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
