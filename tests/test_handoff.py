@@ -189,13 +189,14 @@ def test_contact_feedback_needs_the_log(sample_index):
 
 
 def test_handoff_of_a_pasted_message_leaves_greeting_signature_and_quotes_out(logged_app):
-    message = ("Hei!\n\nJeg sendte klage til Forbrukerrådet i går om ordre 2045581, TV-en er fortsatt død.\n\n"
+    # "TV-en" alone names no product: "tv" is in 15 % of the sample KB's passages (see assist.subjects).
+    message = ("Hei!\n\nJeg sendte klage til Forbrukerrådet i går om ordre 2045581, Aura-TV-en er fortsatt død.\n\n"
                "Med vennlig hilsen\nKari Nordmann\nTlf 912 34 567\n\n> Fra: Fjordhjem Kundeservice\n"
                "> Vi har avslått reklamasjonen.\n")
     body = logged_app.test_client().post("/api/handoff", json={"message": message}).get_json()
     assert body["department"] == "Reklamasjon" and body["route"]["reason"]["id"] == "consumer-authority"
     wants = body["text"].split("Hva kunden vil:\n", 1)[1].split("\n\n", 1)[0]
-    assert wants == "Jeg sendte klage til Forbrukerrådet i går om ordre 2045581, TV-en er fortsatt død."
+    assert wants == "Jeg sendte klage til Forbrukerrådet i går om ordre 2045581, Aura-TV-en er fortsatt død."
     assert body["values"] == {"order_number": ["FH-2045581"], "product": ["AU55-Q4"]}
     assert "Kari" not in body["text"] and "912 34 567" not in body["text"] and "avslått" not in body["text"]
 
