@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
+from indexer.embedding import embedder_for  # noqa: E402
 
 
 def main() -> int:
@@ -35,7 +36,7 @@ def main() -> int:
     index_dir = args.index or Path(tempfile.mkdtemp(prefix="kb-bench-")) / "index"
     settings = Settings.from_env(kb_dir=args.kb, index_dir=index_dir, default_lang=args.lang)
     began = time.perf_counter()
-    embedder = settings.embedder()  # the backend `kb index` uses (KB_BACKEND, ONNX for the bundled model)
+    embedder = embedder_for(settings)  # the backend `kb index` uses (KB_BACKEND, ONNX for the bundled model)
     embedder.model  # noqa: B018 - model load is timed on its own
     load_seconds = time.perf_counter() - began
 

@@ -12,6 +12,7 @@ import yaml
 
 from . import yamlsafe
 from .errors import ArticleError
+from .language import detect_text_language
 from .rawhtml import unclosed_block_warning
 
 AUDIENCES = ("customer", "internal")
@@ -125,7 +126,7 @@ def parse_article(data: bytes, relpath: str, default_lang: str = "nb") -> Articl
     metadata = {str(key): _json_safe(value) for key, value in meta.items()}
     article_id = _article_id(meta.get("id"), relpath)
     title = _title(meta.get("title"), body, relpath)
-    lang = _language(meta, relpath, default_lang, warnings)
+    lang = _language(meta, relpath, warnings) or detect_text_language(f"{title}\n{body}") or default_lang
     audience = meta.get("audience")
     if audience not in AUDIENCES:
         if audience is not None:
@@ -228,7 +229,8 @@ def _title(value, body: str, relpath: str) -> str:
     return re.sub(r"[-_]+", " ", stem).strip().capitalize() or relpath
 
 
-def _language(meta: dict, relpath: str, default_lang: str, warnings: list[str]) -> str:
+def _language(meta: dict, relpath: str, warnings: list[str]) -> str | None:
+    """The language the front matter or the file name declares, if any."""
     for key in LOCALE_KEYS:
         if key in meta:
             lang = normalize_lang(meta[key])
@@ -238,8 +240,8 @@ def _language(meta: dict, relpath: str, default_lang: str, warnings: list[str]) 
     stem = relpath[:-3] if relpath.lower().endswith(".md") else relpath
     suffix = _LANG_SUFFIX.search(stem)
     if suffix:
-        return normalize_lang(suffix.group(1)) or default_lang
-    return default_lang
+        return normalize_lang(suffix.group(1))
+    return None
 
 
 def _optional_str(value) -> str | None:

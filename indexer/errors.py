@@ -30,6 +30,10 @@ class IndexMismatch(KBError):
     """The index on disk was built with another model, dimension or format than the one configured."""
 
 
+class ModelFileError(KBError):
+    """A model file that is missing, truncated or altered; says which file and what to do."""
+
+
 class IndexLocked(KBError):
     """Another build holds the index lock."""
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import DEFAULT_MODEL
-from .embedding import BUNDLED_ALIASES
+from .embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
 from .errors import KBError
 
 # The constant of the original paper; it damps the difference between the first few ranks.
@@ -31,11 +30,18 @@ class FusionWeights:
 # language could not be told. In bokmål every dense weight lowered nDCG@10 on norquad-retrieval
 # (0.3: 0.869, 0.1: 0.905, 0.05: 0.919, 0.02: 0.925, lexical alone 0.927 then), so there the dense side
 # gets no vote and only fills the list when the keywords find too little (see `fuse`).
-BUNDLED_MODEL_WEIGHTS = {
+MINILM_WEIGHTS = {
     "en": FusionWeights(dense=1.0, lexical=1.0),
     "nb": FusionWeights(dense=0.0, lexical=1.0),
     None: FusionWeights(dense=0.5, lexical=1.0),
 }
+# Measured for multilingual-e5-small, which reads both languages (see README, "Search quality").
+E5_WEIGHTS = {
+    "en": FusionWeights(dense=1.0, lexical=1.0),
+    "nb": FusionWeights(dense=1.0, lexical=1.0),
+    None: FusionWeights(dense=1.0, lexical=1.0),
+}
+MODEL_WEIGHTS = {MINILM: MINILM_WEIGHTS, MULTILINGUAL_E5_SMALL: E5_WEIGHTS}
 # A configured model we know nothing about (often a multilingual one) gets an equal vote everywhere.
 OTHER_MODEL_WEIGHTS = FusionWeights(dense=1.0, lexical=1.0)
 
@@ -44,9 +50,10 @@ def weights_for(model: str, lang: str | None, overrides: dict | None = None) -> 
     """The weights for a question in `lang` searched with `model`; `overrides` maps languages to weights."""
     if overrides and lang in overrides:
         return overrides[lang]
-    if model in BUNDLED_ALIASES or model == DEFAULT_MODEL:
-        return BUNDLED_MODEL_WEIGHTS.get(lang, BUNDLED_MODEL_WEIGHTS[None])
-    return OTHER_MODEL_WEIGHTS
+    table = MODEL_WEIGHTS.get(canonical_name(model))
+    if table is None:
+        return OTHER_MODEL_WEIGHTS
+    return table.get(lang, table[None])
 
 
 def parse_weights(spec: str) -> dict[str | None, FusionWeights]:

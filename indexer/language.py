@@ -19,6 +19,28 @@ _EN_ONLY = frozenset(STOPWORDS_EN) - frozenset(STOPWORDS_NORWEGIAN) | {
 }
 
 
+# An article's language is told from its first words; a few hundred decide as well as the whole text.
+ARTICLE_SAMPLE_WORDS = 400
+# The winning language needs this many of its own words, and this many times the other's, to decide.
+ARTICLE_MIN_WORDS = 5
+ARTICLE_MIN_RATIO = 2.0
+
+
+def detect_text_language(text: str) -> str | None:
+    """`nb` or `en` for an article's text when its words decide clearly, else None (code, tables, a few
+    product names), so the KB's default applies only then."""
+    words = [word.lower() for word in _WORD.findall(text)[:ARTICLE_SAMPLE_WORDS]]
+    nb = sum(word in _NB_ONLY for word in words) + sum(ch in "æøå" for ch in "".join(words))
+    en = sum(word in _EN_ONLY for word in words)
+    if max(nb, en) < ARTICLE_MIN_WORDS:
+        return None
+    if nb >= ARTICLE_MIN_RATIO * en:
+        return "nb"
+    if en >= ARTICLE_MIN_RATIO * nb:
+        return "en"
+    return None
+
+
 def detect_language(text: str) -> str | None:
     """`nb`, `en`, or None when the words give no signal (a product code, an error number)."""
     words = [word.lower() for word in _WORD.findall(text)]

@@ -14,7 +14,7 @@ import numpy as np
 from .articles import AUDIENCES
 from .cache import LRUCache
 from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
-from .embedding import Embedder
+from .embedding import Embedder, embedder_for
 from .errors import KBError, QueryError
 from .fusion import dense_needed, fuse, parse_weights, weights_for
 from .language import detect_language
@@ -117,7 +117,7 @@ class Searcher:
     def __init__(self, settings: Settings, embedder: Embedder | None = None):
         self.settings = settings
         self.root = IndexRoot(settings.index_dir)
-        self.embedder = embedder or settings.embedder()
+        self.embedder = embedder or embedder_for(settings)
         self.analyzer = ANALYZER
         self.weight_overrides = parse_weights(settings.fusion_weights) if settings.fusion_weights else None
         self.max_results = MAX_RESULTS
@@ -167,7 +167,7 @@ class Searcher:
     def _open(self, name: str) -> IndexVersion:
         """A version loaded completely (keyword index and language priors too) and checked, before anyone uses it."""
         version = IndexVersion(self.root.version_dir(name))
-        version.check_model(self.settings.model, self.embedder.dimension)
+        version.check_model(self.settings.model, self.embedder.dimension, getattr(self.embedder, "source_sha256", None))
         version.verify()  # loads the keyword index too, not in the first request after the swap
         for lang in ANALYSED_LANGUAGES:
             version.language_prior(lang, OTHER_LANGUAGE_FACTOR)

@@ -28,6 +28,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from .embedding.catalog import canonical_name
 from .errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, KBError, NotFound
 from .lexical import LexicalIndex
 from .routing.matching import Router
@@ -347,10 +348,12 @@ class IndexVersion:
         """Vector length the index was built with."""
         return int(self.index.d)
 
-    def check_model(self, model_name: str, dimension: int | None = None) -> None:
-        """Refuse to search with a model other than the one that built the index."""
-        built_with = self.manifest["model"]["name"]
-        if built_with != model_name:
+    def check_model(self, model_name: str, dimension: int | None = None, weights_sha256: str | None = None) -> None:
+        """Refuse to search with a model other than the one that built the index (by name, vector length and,
+        for the bundled e5, the checksum of its weights)."""
+        built = self.manifest["model"]
+        built_with = built["name"]
+        if canonical_name(built_with) != canonical_name(model_name):
             raise IndexMismatch(
                 f"index {self.name} was built with model {built_with!r}, but the configured model is "
                 f"{model_name!r}; rebuild with 'kb index' or configure the same model (KB_MODEL)"
@@ -359,6 +362,12 @@ class IndexVersion:
             raise IndexMismatch(
                 f"index {self.name} holds {self.dimension}-dimensional vectors, but model {model_name!r} "
                 f"returns {dimension}; rebuild with 'kb index'"
+            )
+        built_sha = built.get("weights_sha256")
+        if weights_sha256 and built_sha and built_sha != weights_sha256:
+            raise IndexMismatch(
+                f"index {self.name} was built with other weights of {built_with!r} than the installed ones; "
+                "rebuild with 'kb index'"
             )
 
     @property

@@ -12,7 +12,7 @@ from watchdog.observers import Observer
 
 from .builder import BuildReport, build_index
 from .config import Settings
-from .embedding import Embedder
+from .embedding import Embedder, embedder_for
 from .errors import KBError
 
 # Editors' tools write a file in several steps; wait this long after the last event before building.
@@ -52,7 +52,7 @@ def watch(
 ) -> None:
     """Build now, then after every burst of changes until `stop` is set; a failed build keeps the live index."""
     stop = stop or threading.Event()
-    embedder = embedder or settings.embedder()
+    embedder = embedder or embedder_for(settings)
     changes = _Changes()
     observer = Observer()
     observer.schedule(changes, str(Path(settings.kb_dir)), recursive=True)

@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
-from indexer.embedding import get_embedder  # noqa: E402
+from indexer.embedding import embedder_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_KB = ROOT / "kb"
@@ -36,9 +36,9 @@ def onnx_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole run."""
-    model = get_embedder()
+def embedder(onnx_cache):
+    """The product's default model and backend (multilingual-e5-small through onnxruntime), loaded once."""
+    model = embedder_for(Settings(onnx_cache=onnx_cache))
     model.model  # noqa: B018 - load now, outside any test's own timing
     return model
 

@@ -24,7 +24,10 @@ def test_round_trip(mini_settings, embedder):
         "index.faiss", "lexical", "manifest.json", "meta.sqlite", "placeholders.json", "routes.json", "synonyms.json",
     ]
     manifest = version.manifest
-    assert manifest["model"] == {"name": "all-MiniLM-L6-v2", "dimension": 384, "max_seq_length": 256}
+    assert manifest["model"] == {
+        "name": "multilingual-e5-small", "dimension": 384, "max_seq_length": 512, "token_limit": 507,
+        "query_prefix": "query: ", "passage_prefix": "passage: ", "weights_sha256": embedder.source_sha256,
+    }
     assert manifest["counts"] == {"articles": 3, "skipped": 0, "passages": report.passages}
     assert len(manifest["kb"]["content_hash"]) == 64
     assert {"faiss-cpu", "sentence-transformers", "torch", "numpy", "python"} <= set(manifest["libraries"])
@@ -123,15 +126,15 @@ def test_leftover_partial_build_is_ignored_then_cleaned(mini_settings, embedder)
 def test_index_of_another_model_is_refused(mini_settings, embedder):
     build_index(mini_settings, embedder=embedder)
     other = mini_settings.with_overrides(model="some/other-model")
-    with pytest.raises(IndexMismatch, match="was built with model 'all-MiniLM-L6-v2', but the configured model"):
+    with pytest.raises(IndexMismatch, match="was built with model 'multilingual-e5-small', but the configured model"):
         Searcher(other, embedder).search("angrerett")
 
 
 def test_index_of_another_dimension_is_refused(mini_settings, embedder):
     build_index(mini_settings, embedder=embedder)
     version = IndexRoot(mini_settings.index_dir).open_current()
-    with pytest.raises(IndexMismatch, match="holds 384-dimensional vectors, but model 'all-MiniLM-L6-v2' returns 768"):
-        version.check_model("all-MiniLM-L6-v2", 768)
+    with pytest.raises(IndexMismatch, match="holds 384-dimensional vectors, but model 'multilingual-e5-small' returns 768"):
+        version.check_model("multilingual-e5-small", 768)
 
 
 def test_second_build_at_once_is_refused(mini_settings):

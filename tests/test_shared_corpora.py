@@ -57,7 +57,7 @@ def test_norwegian_locale_is_read_from_front_matter():
 
 
 def test_real_passages_fit_the_model(embedder):
-    settings = ChunkSettings.for_model(embedder.max_seq_length)
+    settings = ChunkSettings.for_limit(embedder.token_limit)
     root = (SHARED_DATA / "kb-en/ms-officedocs-support").resolve()
     files = list_article_files(root)[::25]
     counts = []
@@ -67,3 +67,12 @@ def test_real_passages_fit_the_model(embedder):
         counts.extend(p.token_count for p in chunk_sections(sections, embedder.count_tokens, settings))
     assert len(counts) > 300
     assert max(counts) <= settings.max_tokens
+
+
+def test_english_articles_without_a_language_key_are_told_from_their_text():
+    """ms-officedocs-support declares no language: with the KB default bokmål, its text still decides."""
+    root = (SHARED_DATA / "kb-en/ms-officedocs-support").resolve()
+    files = list_article_files(root)[::10]
+    langs = [read_article(path, root, default_lang="nb").lang for path in files]
+    assert len(langs) > 200
+    assert langs.count("en") == len(langs)

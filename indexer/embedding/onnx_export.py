@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 
 
 def export_dir(cache_dir: Path, model_name: str) -> Path:
@@ -30,7 +30,7 @@ def export_onnx(model_name: str, target: Path) -> Path:
     """Export `model_name` (name or path) to `target`; needs torch and sentence-transformers, once."""
     import torch
 
-    from .embedding import load_sentence_transformer
+    from .sentence_transformer import load_sentence_transformer, model_prefixes
 
     model = load_sentence_transformer(model_name)
     encoder = model[0].auto_model.eval()
@@ -58,7 +58,7 @@ def export_onnx(model_name: str, target: Path) -> Path:
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
             "token_type_ids": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}}
     # The tracer warns about shape-dependent branches in the attention mask code; for an encoder they are
-    # constant, and the export is checked against the torch model's vectors (tests/test_onnx_backend.py).
+    # constant, and the export is checked against the torch model's vectors (tests/test_minilm.py).
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -73,6 +73,7 @@ def export_onnx(model_name: str, target: Path) -> Path:
     (partial / "export.json").write_text(json.dumps({
         "format": EXPORT_FORMAT, "model": model_name, "dimension": int(getter()),
         "max_seq_length": int(model.max_seq_length),
+        "prefixes": dict(zip(("query", "passage"), model_prefixes(model), strict=True)),
     }, indent=2), encoding="utf-8")
     import shutil
 
@@ -98,6 +99,8 @@ class OnnxEmbedder:
         info = json.loads((self.folder / "export.json").read_text(encoding="utf-8"))
         self.dimension = int(info["dimension"])
         self.max_seq_length = int(info["max_seq_length"])
+        prefixes = info.get("prefixes", {})
+        self.query_prefix, self.passage_prefix = prefixes.get("query", ""), prefixes.get("passage", "")
 
     def _load(self):
         if self._session is None:
@@ -127,13 +130,25 @@ class OnnxEmbedder:
         """Loads the session now (for callers that warm the model up)."""
         return self._load()[0]
 
+    @property
+    def token_limit(self) -> int:
+        """Pieces a passage may have for the model to read all of it with its prefix and special tokens."""
+        return self.max_seq_length - 2 - (self.count_tokens(self.passage_prefix) if self.passage_prefix else 0)
+
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens, as the model's tokenizer counts them."""
         self._load()
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
     def embed_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+        """Unit-length float32 vectors, one row per passage."""
+        return self._encode([self.passage_prefix + text for text in texts], progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One unit-length vector for a question, shaped (1, dimension)."""
+        return self._encode([self.query_prefix + text], False)
+
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         session, tokenizer = self._load()
@@ -141,9 +156,10 @@ class OnnxEmbedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         batches = range(0, len(texts), self.batch_size)
         if progress:
-            from tqdm import tqdm
+            from ..progress import track
 
-            batches = tqdm(batches, desc="Batches")
+            batches = track(list(batches), "Embedding", [len(order[start: start + self.batch_size])
+                                                         for start in batches])
         for start in batches:
             chosen = order[start: start + self.batch_size]
             encodings = tokenizer.encode_batch([texts[i] for i in chosen])
@@ -157,7 +173,3 @@ class OnnxEmbedder:
                 feed["token_type_ids"][row, :size] = encoding.type_ids
             vectors[chosen] = session.run(None, feed)[0]
         return vectors
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """One unit-length vector for a question, shaped (1, dimension)."""
-        return self.embed_documents([text])
