@@ -32,7 +32,8 @@ def model_option(func):
     """--model NAME, also from KB_MODEL."""
     return click.option(
         "--model", envvar="KB_MODEL", default=None,
-        help="sentence-transformers model name or local path (env KB_MODEL; default: bundled all-MiniLM-L6-v2).",
+        help="model: multilingual-e5-small (bundled, the default), all-MiniLM-L6-v2 (bundled) or any "
+        "sentence-transformers model by name or local path (env KB_MODEL).",
     )(func)
 
 

@@ -11,39 +11,79 @@ import datetime as dt
 import io
 import json
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from .config import DEFAULT_MODEL
+from .embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
 from .feedback import RATINGS, FeedbackStore, now, timestamp
 from .lexical import ANALYZER
 from .store import IndexVersion
 
 SIGNALS = ("keywords", "meaning")
-# A search is a content gap when its signal is under the threshold, per question language. Measured with
-# bench/gap_threshold.py on the golden questions against tests/gap_questions.yaml (bundled model): in
-# English the model's cosine separates them fully (answered ≥ 0.40, gaps ≤ 0.36); in bokmål, where that
-# model is weak, keyword coverage does best, and 0.30 finds 58% of gaps while calling 13% of answered
-# questions gaps (0.35 would find 83% but call 32%: a report full of false gaps is not read).
-GAP_RULES = {"en": ("meaning", 0.38), "nb": ("keywords", 0.30)}
-DEFAULT_GAP_RULE = ("keywords", 0.30)
+
+
+@dataclass(frozen=True)
+class GapRule:
+    """A search is a content gap when every signal the rule names is under its threshold."""
+
+    meaning: float | None = None
+    keywords: float | None = None
+
+    def __str__(self) -> str:
+        limits = (("meaning", self.meaning), ("keywords", self.keywords))
+        return " and ".join(f"{name} < {value}" for name, value in limits if value is not None)
+
+
+# Per model and question language (None: not told). Measured with bench/gap_threshold.py on the golden
+# questions against tests/gap_questions.yaml, choosing the best balanced accuracy that calls at most 10% of
+# answered questions gaps (a report full of false gaps is not read).
+# multilingual-e5-small: its cosines are compressed (answered 0.85-0.93). English: meaning < 0.86 finds
+# 100% of gaps and calls 7% of answered questions gaps. Bokmål: meaning < 0.86 finds 75% and calls 8% gaps
+# (no rule with keyword coverage too did better; meaning < 0.88 finds all but calls 21%).
+# all-MiniLM-L6-v2: in English the cosine separates fully (answered >= 0.40, gaps <= 0.36); in bokmål, which
+# it reads poorly, keyword coverage does best: < 0.30 finds 58% and calls 13%.
+GAP_RULES = {
+    MULTILINGUAL_E5_SMALL: {"en": GapRule(meaning=0.86), "nb": GapRule(meaning=0.86), None: GapRule(meaning=0.86)},
+    MINILM: {"en": GapRule(meaning=0.38), "nb": GapRule(keywords=0.30), None: GapRule(keywords=0.30)},
+}
+# Where the model did not run, or is one we have not measured: keyword coverage alone.
+KEYWORDS_RULE = GapRule(keywords=0.30)
+
+
+def gap_rules(model: str) -> dict:
+    """The gap rules for an index built with `model`."""
+    return GAP_RULES.get(canonical_name(model), {None: KEYWORDS_RULE})
+
+
 # Gap questions at least this alike on average are one gap (see cluster_questions, and tests/test_reports.py
 # for the paraphrases it was set on). At most this many distinct questions are grouped per report.
 CLUSTER_SIMILARITY = 0.55
+# Cosine mapped to similarity 0, so that a model's cosine and the shared keyword weight (0 to 1) mean about
+# the same: e5 gives questions on other topics 0.72-0.88 (median 0.79) and paraphrases 0.84-0.97 (median
+# 0.91); floors of 0.68-0.74 keep 4 of the 5 test topics whole with none mixed, 0.78 only 2, none at all 0
+# (bench/gap_clusters.py). MiniLM spreads its cosines over the whole range: no floor.
+COSINE_FLOOR = {MULTILINGUAL_E5_SMALL: 0.72}
 MAX_GAP_QUESTIONS = 2000
 EXAMPLES_PER_GAP = 5
 REVIEW_SOON_DAYS = 14
 SECTIONS = ("gaps", "articles", "stale", "never_shown", "days", "categories")
 
 
-def is_gap(search: dict) -> bool:
-    """Whether a logged search found nothing good, by the rule for its language."""
-    signal, threshold = GAP_RULES.get(search.get("lang"), DEFAULT_GAP_RULE)
-    value = search.get(signal)
-    if value is None:
-        value = search.get(DEFAULT_GAP_RULE[0])
-    return value is not None and value < threshold
+def is_gap(search: dict, rules: dict | None = None) -> bool:
+    """Whether a logged search found nothing good, by the rule for its language (the default model's rules
+    unless others are given)."""
+    rules = gap_rules(DEFAULT_MODEL) if rules is None else rules
+    rule = rules.get(search.get("lang"), rules.get(None, KEYWORDS_RULE))
+    if rule.meaning is not None and search.get("meaning") is None:
+        rule = KEYWORDS_RULE
+    limits = [(signal, limit) for signal, limit in (("meaning", rule.meaning), ("keywords", rule.keywords))
+              if limit is not None]
+    values = [(search.get(signal), limit) for signal, limit in limits]
+    return all(value is not None and value < limit for value, limit in values)
 
 
 def build_report(store: FeedbackStore, version: IndexVersion, embedder, since: dt.datetime | None = None,
@@ -59,7 +99,8 @@ def build_report(store: FeedbackStore, version: IndexVersion, embedder, since: d
         "period": {"since": timestamp(since) if since else None, "until": timestamp(now()),
                    "searches": len(searches), "used": sum(1 for s in searches if s["used"]),
                    "feedback": len(feedback), "index_version": version.name},
-        "gaps": content_gaps(searches, feedback, embedder, version.lexical.idf),
+        "gaps": content_gaps(searches, feedback, embedder, version.lexical.idf,
+                             gap_rules(version.manifest["model"]["name"])),
         "articles": records,
         "stale": stale_articles(articles.values(), today),
         "never_shown": never_shown(records),
@@ -68,10 +109,12 @@ def build_report(store: FeedbackStore, version: IndexVersion, embedder, since: d
     }
 
 
-def content_gaps(searches: list[dict], feedback: list[dict], embedder, idf=None) -> list[dict]:
+def content_gaps(
+    searches: list[dict], feedback: list[dict], embedder, idf=None, rules: dict | None = None
+) -> list[dict]:
     """Questions with no good result or marked wrong, grouped by meaning, most frequent first."""
     wrong = {row["search_id"] for row in feedback if row["rating"] == "wrong" and row["search_id"]}
-    unanswered = {s["id"] for s in searches if is_gap(s)}
+    unanswered = {s["id"] for s in searches if is_gap(s, rules)}
     by_question: dict[str, list[dict]] = defaultdict(list)
     for search in searches:
         if search["id"] in unanswered or search["id"] in wrong:
@@ -106,8 +149,9 @@ def cluster_questions(questions: list[str], embedder, idf=None, langs: list | No
     """
     if len(questions) == 1:
         return [[0]]
-    vectors = embedder.embed_documents(questions)
-    similarity = np.clip(vectors @ vectors.T, -1.0, 1.0)
+    vectors = embedder.embed_queries(questions)
+    floor = COSINE_FLOOR.get(canonical_name(embedder.name), 0.0)
+    similarity = np.clip((vectors @ vectors.T - floor) / (1.0 - floor), 0.0, 1.0)
     weight = idf or (lambda term: 1.0)
     langs = langs or [None] * len(questions)
     terms = [{term: weight(term) for term in set(ANALYZER.query_terms(q, [lang] if lang in ("nb", "en") else

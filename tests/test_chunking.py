@@ -20,9 +20,9 @@ def chunks(body: str, count, settings=None):
 
 def test_settings_follow_the_model_limit(embedder):
     settings = ChunkSettings.for_limit(embedder.token_limit)
-    # e5 reads 512 tokens: less <s>, </s> and the three pieces of "passage:", 507 are left for the text.
-    assert (embedder.max_seq_length, embedder.token_limit) == (512, 507)
-    assert settings.max_tokens == 507
+    # e5 reads 512 tokens: less <s>, </s> and the two pieces of "passage:", 508 are left for the text.
+    assert (embedder.max_seq_length, embedder.token_limit) == (512, 508)
+    assert settings.max_tokens == 508
     assert settings.target_tokens == 160
 
 

@@ -26,8 +26,10 @@ from .conftest import SAMPLE_KB
 
 FAITHFUL_COSINE = 0.995
 SNIPPETS = [
-    "Feilkode E24 på oppvaskmaskinen KM-700", "error 0x800CCC0E in Outlook", "https://support.example.no/retur?id=42&lang=nb",
-    "kunde@example.no", "🙂👍🏽", "🤷🏽‍♀️ hva nå?", "Ærlig talt, øl og blåbær på Østlandet", "café naïve façade Ångström",
+    "Feilkode E24 på oppvaskmaskinen KM-700", "error 0x800CCC0E in Outlook",
+    "https://support.example.no/retur?id=42&lang=nb",
+    "kunde@example.no", "🙂👍🏽", "🤷🏽‍♀️ hva nå?", "Ærlig talt, øl og blåbær på Østlandet",
+    "café naïve façade Ångström",
     "ÆØÅ æøå", "SKU AU55-Q4 / AU65-Q4", "ordre 12345678", "+47 22 33 44 55", "Price: 1 299,- kr (NOK)",
     "C:\\Program Files\\Microsoft Office\\root", "`kb index --kb kb`", "日本語のテキスト", "Привет, мир", "¿Qué tal?",
     "tab\there", "line\nbreak", "  leading and trailing  ", "many     spaces", "ﬁ ligature and ① circled",

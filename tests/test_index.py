@@ -25,7 +25,7 @@ def test_round_trip(mini_settings, embedder):
     ]
     manifest = version.manifest
     assert manifest["model"] == {
-        "name": "multilingual-e5-small", "dimension": 384, "max_seq_length": 512, "token_limit": 507,
+        "name": "multilingual-e5-small", "dimension": 384, "max_seq_length": 512, "token_limit": 508,
         "query_prefix": "query: ", "passage_prefix": "passage: ", "weights_sha256": embedder.source_sha256,
     }
     assert manifest["counts"] == {"articles": 3, "skipped": 0, "passages": report.passages}
@@ -133,7 +133,8 @@ def test_index_of_another_model_is_refused(mini_settings, embedder):
 def test_index_of_another_dimension_is_refused(mini_settings, embedder):
     build_index(mini_settings, embedder=embedder)
     version = IndexRoot(mini_settings.index_dir).open_current()
-    with pytest.raises(IndexMismatch, match="holds 384-dimensional vectors, but model 'multilingual-e5-small' returns 768"):
+    with pytest.raises(IndexMismatch, match="holds 384-dimensional vectors, but model 'multilingual-e5-small' "
+                                            "returns 768"):
         version.check_model("multilingual-e5-small", 768)
 
 

@@ -35,7 +35,7 @@ def test_health(client):
     index = payload["index"]
     assert index["articles"] == 45
     assert index["passages"] > 300
-    assert index["model"] == "all-MiniLM-L6-v2"
+    assert index["model"] == "multilingual-e5-small"
     assert index["dimension"] == 384
 
 

@@ -27,9 +27,6 @@ logger = logging.getLogger(__name__)
 NAME = "multilingual-e5-small"
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
-# Texts per model call, and pieces per call: long passages go in smaller groups, so padding stays small.
-BATCH_TEXTS = 32
-BATCH_PIECES = 8192
 _SPACES = re.compile(" {2,}")
 
 
@@ -158,7 +155,11 @@ class E5Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One unit-length vector for a question, shaped (1, dimension)."""
-        return self._embed([self.query_prefix + text], False)
+        return self.embed_queries([text])
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors for questions (read with the query prefix), one row per text."""
+        return self._embed([self.query_prefix + text for text in texts], False)
 
     def _embed(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:
@@ -174,40 +175,21 @@ class E5Embedder:
                 windows.append((index, ids[start: start + self._window]))
         sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
         weights = np.zeros(len(texts), dtype=np.float64)
-        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
-        batches = list(_batches(order, [len(windows[w][1]) + 2 for w in order]))
+        steps = windows
         if progress:
             from ..progress import track
 
-            batches = track(batches, "Embedding", weights=[len(batch) for batch in batches])
-        for batch in batches:
-            width = max(len(windows[w][1]) for w in batch) + 2
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, w in enumerate(batch):
-                pieces = windows[w][1]
-                ids[row, : len(pieces) + 2] = [self._bos, *pieces, self._eos]
-                mask[row, : len(pieces) + 2] = 1
-            embedded = dequantize(self._words[ids])
-            pooled = session.run(None, {"embeddings": embedded, "attention_mask": mask})[0]
-            for row, w in enumerate(batch):
-                index, pieces = windows[w]
-                weight = max(len(pieces), 1)
-                sums[index] += weight * pooled[row]
-                weights[index] += weight
+            steps = track(windows, "Embedding", weights=[1] * len(windows))
+        # One window per call: int8 activations are quantized per call, so a passage's vector never depends on
+        # which passages share its batch (nor on padding), and a batch of one costs no more here.
+        for index, pieces in steps:
+            ids = np.array([[self._bos, *pieces, self._eos]], dtype=np.int64)
+            pooled = session.run(None, {"embeddings": dequantize(self._words[ids]),
+                                        "attention_mask": np.ones_like(ids)})[0][0]
+            weight = max(len(pieces), 1)
+            sums[index] += weight * pooled
+            weights[index] += weight
         vectors = sums / weights[:, None]
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors.astype(np.float32)
-
-
-def _batches(order: list[int], lengths: list[int]):
-    """Groups of windows, shortest first, of at most BATCH_TEXTS windows and BATCH_PIECES padded tokens."""
-    batch: list[int] = []
-    for window, length in zip(order, lengths, strict=True):
-        if batch and (len(batch) >= BATCH_TEXTS or length * (len(batch) + 1) > BATCH_PIECES):
-            yield batch
-            batch = []
-        batch.append(window)
-    if batch:
-        yield batch
 

@@ -33,6 +33,9 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray:
         """One unit-length vector for a question, shaped (1, dimension)."""
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """One unit-length row per question."""
+
 
 def describe(embedder: Embedder) -> dict:
     """The model as an index manifest records it: a version built with anything else is refused."""

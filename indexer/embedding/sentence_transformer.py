@@ -89,7 +89,11 @@ class SentenceTransformerEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One unit-length vector for a question, shaped (1, dimension)."""
-        return self._encode([self.query_prefix + text], False)
+        return self.embed_queries([text])
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors for questions (read with the query prefix), one row per text."""
+        return self._encode([self.query_prefix + text for text in texts], False)
 
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:
