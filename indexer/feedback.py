@@ -116,16 +116,18 @@ def check_rating(rating, comment) -> None:
     """QueryError unless `rating` is one of RATINGS and `comment` is absent or text within the limit."""
     if rating not in RATINGS:
         raise QueryError(f"rating must be one of {', '.join(RATINGS)}")
-    if comment is not None and not isinstance(comment, str):
-        raise QueryError("comment must be text")
-    if comment and len(comment) > MAX_COMMENT_CHARS:
-        raise CommentTooLong(f"the comment is {len(comment):,} characters long; the limit is {MAX_COMMENT_CHARS:,}")
+    check_comment(comment)
 
 
 def check_contact_feedback(kind, comment) -> None:
     """QueryError unless `kind` is one of CONTACT_KINDS and `comment` is absent or text within the limit."""
     if kind not in CONTACT_KINDS:
         raise QueryError(f"kind must be one of {', '.join(CONTACT_KINDS)}")
+    check_comment(comment)
+
+
+def check_comment(comment) -> None:
+    """QueryError unless `comment` is absent or text; CommentTooLong (a 413) over MAX_COMMENT_CHARS."""
     if comment is not None and not isinstance(comment, str):
         raise QueryError("comment must be text")
     if comment and len(comment) > MAX_COMMENT_CHARS:

@@ -212,3 +212,19 @@ def test_every_need_of_a_pasted_message_carries_its_route_urgent_first(client):
     assert [route["department"] for route in media["urgent"]] == ["Vakthavende teamleder"]
     assert media["route"]["department"] == "Vakthavende teamleder" and media["route"]["reason"]["id"] == "media"
     assert "Vakthavende" not in body["reply"]["text"] and "815 40 499" not in body["reply"]["text"]
+
+
+def test_a_route_file_linked_from_outside_or_an_alias_bomb_is_refused(tmp_path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    outside = tmp_path / "routes.yaml"
+    outside.write_text(ROUTES, encoding="utf-8")
+    (kb / "_routes.yaml").symlink_to(outside)
+    assert [str(f) for f in check_kb(kb)] == [
+        "_routes.yaml: error: is a link to a file outside the KB folder; not read"]
+    (kb / "_routes.yaml").unlink()
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(6))
+    (kb / "_routes.yaml").write_text(bomb, encoding="utf-8")
+    findings = [str(f) for f in check_kb(kb)]
+    assert findings == ["_routes.yaml:5: error: invalid YAML: expands to more than 100,000 values through aliases"]
