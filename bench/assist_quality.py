@@ -17,7 +17,7 @@ golden need (two in one need are a merge); a need of the split holding no golden
 own need, against the top 3 of the whole message searched as one question.
 
 latency: a real `kb serve` (one worker) over the sample KB, POST /api/assist with distinct e-mails of about
-150 words built from the golden messages' sentences, one after another, after one warm-up request.
+150 words built from the golden messages' bodies, one after another, after one warm-up request.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import re
 import statistics
 import sys
 import tempfile
@@ -183,23 +182,24 @@ def _rank(results: list[dict], article_id: str) -> int | None:
 # --- latency -----------------------------------------------------------------------------------------------
 
 def emails(count: int, seed: int = 14) -> list[str]:
-    """Distinct e-mails of about EMAIL_WORDS words: a greeting, sentences of golden messages, a signature."""
-    pools: dict[str, list[str]] = {}
+    """Distinct e-mails of about EMAIL_WORDS words, written as customers write them: a greeting, the bodies of
+    golden messages of one language one after another (each a question or two with its background), a
+    signature."""
+    bodies: dict[str, list[str]] = {}
     for message in golden_messages():
-        text = clean_message(message["text"]).text
-        pools.setdefault(message["lang"], []).extend(s for s in re.split(r"(?<=[.?!])\s+|\n", text) if s.strip())
+        bodies.setdefault(message["lang"], []).append(clean_message(message["text"]).text)
     frames = {"nb": ("Hei,\n\n", "\n\nMed vennlig hilsen\nKari Nordmann"),
               "en": ("Hello,\n\n", "\n\nKind regards,\nEmma Clarke")}
     chooser = random.Random(seed)
     made, seen = [], set()
     while len(made) < count:
         lang = "nb" if len(made) % 2 == 0 else "en"
-        sentences, words = [], 0
-        while words < EMAIL_WORDS - 12:
-            sentence = chooser.choice(pools[lang])
-            sentences.append(sentence)
-            words += len(sentence.split())
-        body = " ".join(sentences)
+        pool = chooser.sample(bodies[lang], len(bodies[lang]))
+        parts, words = [], 0
+        while pool and words < EMAIL_WORDS - 10:
+            parts.append(pool.pop())
+            words += len(parts[-1].split())
+        body = "\n\n".join(parts)
         if body in seen:
             continue
         seen.add(body)
