@@ -35,6 +35,11 @@ class Settings:
     feedback: bool = True
     # The token editors sign in to /reports with; without one the reports page is off. Never printed.
     editor_token: str | None = field(default=None, repr=False)
+    # Trusted proxies in front of the app (KB_PROXY_HOPS): their X-Forwarded-For/-Proto/-Host/-Port are
+    # believed, so a TLS-terminating proxy makes the editor cookie Secure. 0 trusts none.
+    proxy_hops: int = 0
+    # Mark the editor cookie Secure whatever the request says (KB_SECURE_COOKIES=1), for HTTPS-only sites.
+    secure_cookies: bool = False
     # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/fusion.py).
     fusion_weights: str | None = None
 
@@ -54,6 +59,8 @@ class Settings:
             retention_days=_positive_int(env, "KB_RETENTION_DAYS", cls.retention_days),
             feedback=_flag(env, "KB_FEEDBACK", cls.feedback),
             editor_token=env.get("KB_EDITOR_TOKEN") or None,
+            proxy_hops=_positive_int(env, "KB_PROXY_HOPS", cls.proxy_hops, minimum=0),
+            secure_cookies=_flag(env, "KB_SECURE_COOKIES", cls.secure_cookies),
         )
         return settings.with_overrides(**overrides)
 
@@ -84,16 +91,13 @@ def _flag(env, name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() not in ("0", "false", "no", "off")
 
 
-def _positive_int(env, name: str, default: int) -> int:
+def _positive_int(env, name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name)
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
+    value = int(raw) if raw.isascii() and raw.isdigit() else -1
+    if value < minimum:
         from .errors import KBError
 
-        raise KBError(f"{name} must be a whole number of at least 1, not {raw!r}")
+        raise KBError(f"{name} must be a whole number of at least {minimum}, not {raw!r}")
     return value

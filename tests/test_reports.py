@@ -180,9 +180,9 @@ def test_sign_in_expires_and_guessing_is_limited(editor_app):
     from webapp.reports import COOKIE, _cookie_value
 
     client = editor_app.test_client()
-    client.set_cookie(COOKIE, _cookie_value("redaktør-nøkkel-123", int(time.time()) - 1))
+    client.set_cookie(COOKIE, _cookie_value("redaktør-nøkkel-123", int(time.time()) - 1, "s" * 16))
     assert client.get("/reports.json").status_code == 401
-    client.set_cookie(COOKIE, _cookie_value("redaktør-nøkkel-123", int(time.time()) + 60))
+    client.set_cookie(COOKIE, _cookie_value("redaktør-nøkkel-123", int(time.time()) + 60, "s" * 16))
     assert client.get("/reports.json").status_code == 200
     guesses = [client.post("/reports/login", data={"token": f"gjetning-{n}"}).status_code for n in range(12)]
     assert guesses == [401] * 10 + [429] * 2

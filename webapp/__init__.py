@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from indexer.assist import Assistant
@@ -9,9 +11,13 @@ from indexer.assist.request import MAX_MESSAGE_CHARS
 from indexer.config import Settings
 from indexer.feedback import SQLiteFeedbackStore
 from indexer.search import RELOAD_SECONDS, Searcher
+from indexer.sessions import SignedOutSessions
 
 from .jsonbody import BoundedJSONProvider
 from .limits import RateLimit
+
+# Editor sign-ins signed out before they expired, beside the index versions.
+SIGNED_OUT_DB = "signed-out.sqlite"
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -41,6 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
         CONTACT_FEEDBACK_PER_MINUTE=30,
         # Editors' reports at /reports need this token; without one they are switched off.
         EDITOR_TOKEN=settings.editor_token,
+        PROXY_HOPS=settings.proxy_hops,
+        SECURE_COOKIES=settings.secure_cookies,
     )
     if config:
         app.config.update(config)
@@ -60,12 +68,15 @@ def create_app(config: dict | None = None) -> Flask:
                                    "handoff": RateLimit(app.config["HANDOFFS_PER_MINUTE"]),
                                    "contact": RateLimit(app.config["CONTACT_FEEDBACK_PER_MINUTE"])}
 
-    from . import api, errors, i18n, reports, views
+    app.extensions["kb.signed_out"] = SignedOutSessions(Path(app.config["INDEX_DIR"]) / SIGNED_OUT_DB)
+
+    from . import api, errors, i18n, reports, security, views
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(reports.bp)
     errors.register(app)
+    security.register(app)
     i18n.register(app)
     if app.config["WARM_UP"]:
         searcher.warm_up()

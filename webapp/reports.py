@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+import secrets
 import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
@@ -26,8 +27,9 @@ SIGN_IN_SECONDS = 12 * 3600
 MAX_TOKEN_CHARS = 200
 DEFAULT_DAYS = 30
 MAX_DAYS = 3650
-# A cookie's expiry as this server writes it: Unix seconds in ASCII digits (int() would also take '²').
-EXPIRY = re.compile(r"[0-9]{1,12}")
+# A cookie as this server writes it: expiry in Unix seconds (ASCII digits: int() would also take '²'),
+# the sign-in's session id, and the proof.
+COOKIE_VALUE = re.compile(r"([0-9]{1,12})\.([A-Za-z0-9_-]{16})\.[0-9a-f]{64}")
 DAYS = re.compile(r"[0-9]{1,4}")
 
 
@@ -38,10 +40,33 @@ def _token() -> str:
     return token
 
 
-def _cookie_value(token: str, expires: int) -> str:
-    """What the login cookie holds: its expiry and proof of the token for it, never the token itself."""
-    proof = hmac.new(token.encode(), f"kb-assistant reports until {expires}".encode(), hashlib.sha256).hexdigest()
-    return f"{expires}.{proof}"
+def _cookie_value(token: str, expires: int, session: str) -> str:
+    """What the login cookie holds: its expiry, a session id to sign out, and proof of the token for both,
+    never the token itself."""
+    message = f"kb-assistant reports until {expires} for session {session}".encode()
+    proof = hmac.new(token.encode(), message, hashlib.sha256).hexdigest()
+    return f"{expires}.{session}.{proof}"
+
+
+def _valid_session(token: str) -> tuple[str, int] | None:
+    """The session id and expiry of the request's cookie when it is unexpired and genuine, else None."""
+    cookie = request.cookies.get(COOKIE, "")
+    match = COOKIE_VALUE.fullmatch(cookie)
+    if not match or int(match.group(1)) < time.time():
+        return None
+    expires, session = int(match.group(1)), match.group(2)
+    if not hmac.compare_digest(cookie.encode(), _cookie_value(token, expires, session).encode()):
+        return None
+    return session, expires
+
+
+def _same_site_only() -> None:
+    """403 for a sign-in or sign-out posted by another site's page (a cross-site form could sign an editor
+    out, or into a session of the attacker's choosing)."""
+    origin = request.headers.get("Origin")
+    if request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site") or (
+            origin is not None and origin != request.host_url.rstrip("/")):
+        abort(403, description="signing in and out is accepted only from this site's own pages")
 
 
 def signed_in() -> bool:
@@ -50,11 +75,8 @@ def signed_in() -> bool:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
         return True
-    cookie = request.cookies.get(COOKIE, "")
-    expires = cookie.split(".", 1)[0]
-    if not EXPIRY.fullmatch(expires) or int(expires) < time.time():
-        return False
-    return hmac.compare_digest(cookie.encode(), _cookie_value(token, int(expires)).encode())
+    session = _valid_session(token)
+    return session is not None and not current_app.extensions["kb.signed_out"].is_signed_out(session[0])
 
 
 def require_editor() -> None:
@@ -142,6 +164,7 @@ def reports_json():
 def login():
     """Check the token from the form and remember the editor with a cookie; guesses are rate limited."""
     token = _token()
+    _same_site_only()
     if not current_app.extensions["kb.limits"]["login"].allow(querylog.client_key()):
         abort(429, description="too many sign-in attempts from this client; try again in a minute")
     typed = request.form.get("token", "")[:MAX_TOKEN_CHARS]
@@ -149,14 +172,24 @@ def login():
         return render_template("login.html", failed=True), 401
     response = redirect(url_for("reports.reports_page"))
     expires = int(time.time()) + SIGN_IN_SECONDS
-    response.set_cookie(COOKIE, _cookie_value(token, expires), max_age=SIGN_IN_SECONDS, httponly=True,
-                        samesite="Strict", secure=request.is_secure)
+    response.set_cookie(COOKIE, _cookie_value(token, expires, secrets.token_urlsafe(12)), max_age=SIGN_IN_SECONDS,
+                        httponly=True, samesite="Strict", secure=_secure())
     return response
+
+
+def _secure() -> bool:
+    """Whether the cookie is marked Secure: on HTTPS (as a trusted proxy reports it too), or always if configured."""
+    return request.is_secure or bool(current_app.config["SECURE_COOKIES"])
 
 
 @bp.post("/reports/logout")
 def logout():
-    """Forget the editor's cookie."""
+    """Sign the editor out: the cookie's session is refused from now on, wherever a copy of it is."""
+    _same_site_only()
+    token = current_app.config["EDITOR_TOKEN"]
+    session = _valid_session(token) if token else None
+    if session is not None:
+        current_app.extensions["kb.signed_out"].sign_out(*session)
     response = redirect(url_for("pages.search_page"))
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(COOKIE, httponly=True, samesite="Strict", secure=_secure())
     return response
