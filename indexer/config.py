@@ -56,10 +56,10 @@ class Settings:
             fusion_weights=env.get("KB_FUSION_WEIGHTS") or None,
             onnx_cache=Path(env["KB_ONNX_DIR"]) if env.get("KB_ONNX_DIR") else None,
             feedback_db=Path(env["KB_FEEDBACK_DB"]) if env.get("KB_FEEDBACK_DB") else None,
-            retention_days=_positive_int(env, "KB_RETENTION_DAYS", cls.retention_days),
+            retention_days=_whole_number(env, "KB_RETENTION_DAYS", cls.retention_days),
             feedback=_flag(env, "KB_FEEDBACK", cls.feedback),
             editor_token=env.get("KB_EDITOR_TOKEN") or None,
-            proxy_hops=_positive_int(env, "KB_PROXY_HOPS", cls.proxy_hops, minimum=0),
+            proxy_hops=_whole_number(env, "KB_PROXY_HOPS", cls.proxy_hops, minimum=0),
             secure_cookies=_flag(env, "KB_SECURE_COOKIES", cls.secure_cookies),
         )
         return settings.with_overrides(**overrides)
@@ -91,7 +91,7 @@ def _flag(env, name: str, default: bool) -> bool:
     return default if value is None else value.strip().lower() not in ("0", "false", "no", "off")
 
 
-def _positive_int(env, name: str, default: int, minimum: int = 1) -> int:
+def _whole_number(env, name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name)
     if not raw:
         return default

@@ -79,3 +79,14 @@ def test_the_own_page_may_sign_out(make_app):
     response = client.post("/reports/logout", headers={"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"})
     assert response.status_code == 302
     assert client.get("/reports.json").status_code == 401
+
+
+def test_proxy_settings_come_from_the_environment():
+    from indexer.config import Settings
+    from indexer.errors import KBError
+
+    settings = Settings.from_env({"KB_PROXY_HOPS": "2", "KB_SECURE_COOKIES": "1"})
+    assert (settings.proxy_hops, settings.secure_cookies) == (2, True)
+    assert Settings.from_env({}).proxy_hops == 0
+    with pytest.raises(KBError, match=r"^KB_PROXY_HOPS must be a whole number of at least 0, not '٣'$"):
+        Settings.from_env({"KB_PROXY_HOPS": "٣"})
