@@ -262,8 +262,10 @@ def openapi_document() -> dict:
             "/api/health": {"get": {
                 "summary": "The live index version, its counts and facets",
                 "responses": {"200": _ok("Health", {"type": "object", "properties": {
-                    "ok": {"const": True}, "index": OBJECT, "facets": OBJECT}}),
-                    "503": _error("No index has been built yet")},
+                    "ok": {"const": True}, "index": OBJECT, "facets": OBJECT,
+                    "refused": {"type": ["object", "null"], "description": "A newer published version that "
+                                "could not be opened (`version`, `error`); the server keeps serving `index`"}}}),
+                    "503": _error("No index has been built yet, or it cannot be opened (the error says which part)")},
             }},
             "/api/openapi.json": {"get": {
                 "summary": "This description",
