@@ -68,7 +68,8 @@ def known(fuzz_app) -> dict:
     return {"index_version": searched["index_version"], "search_id": searched["search_id"],
             "passage_id": best["passage_id"], "article_id": best["article_id"], "article": best["article_id"],
             "q": "hvor lenge er angreretten", "question": "hvor lenge er angreretten",
-            "text": "Hei, jeg vil angre kjøpet av vaskemaskinen. Mvh Kari", "rating": "helped", "kind": "copy"}
+            "text": "Hei, jeg vil angre kjøpet av vaskemaskinen. Mvh Kari", "rating": "helped", "kind": "copy",
+            "lang": "nb", "channel": "chat", "after": searched["search_id"]}
 
 
 def described_fields(rule: str, method: str) -> tuple[dict, dict]:
@@ -107,11 +108,13 @@ def mutated(draw, base: dict, values, names):
 @st.composite
 def requests(draw, query_fields: dict, body_fields: dict, known: dict):
     """A query string (and for routes with a body, a JSON object, other JSON, a form or raw bytes)."""
-    query_base = {name: str(valid_value(name, schema, known)) for name, schema in query_fields.items()}
+    query_base = {name: str(valid_value(name, schema, known)) for name, schema in query_fields.items()
+                  if name in known or "enum" in schema or "default" in schema or name == "q"}
     query = draw(mutated(query_base, URL_TEXT, URL_TEXT))
     kind = draw(st.sampled_from(["object", "object", "object", "json", "form", "raw"]))
     if kind == "object":
-        base = {name: valid_value(name, schema, known) for name, schema in body_fields.items()}
+        base = {name: valid_value(name, schema, known) for name, schema in body_fields.items()
+                if name in known or "enum" in schema or "default" in schema}
         return query, json.dumps(draw(mutated(base, HURTFUL, st.text(max_size=12)))).encode(), "application/json"
     if kind == "json":
         return query, json.dumps(draw(HURTFUL)).encode(), "application/json"
