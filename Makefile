@@ -8,7 +8,7 @@ INDEX ?= .kb-index
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install browser index run test lint bench clean
+.PHONY: install browser services index run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,16 @@ browser:
 	  { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
 	    || echo "Could not install chromium; the browser tests will be skipped"; }
 
-test: install browser
+# Debian's PostgreSQL and haproxy for the query-log and replica tests, which start their own in a temporary
+# directory. Without them those tests skip, unless KB_REQUIRE_POSTGRES / KB_REQUIRE_HAPROXY is set.
+services:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v haproxy >/dev/null 2>&1; } || { \
+	  echo "Installing Debian's postgresql and haproxy for the query-log and replica tests"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  { $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql haproxy; } \
+	    || echo "Could not install postgresql and haproxy; the tests that need them will be skipped"; }
+
+test: install browser services
 	$(BIN)/python -m pytest
 
 lint: install

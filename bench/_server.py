@@ -39,10 +39,10 @@ def start(args: list[str], env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen([str(KB), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
 
 
-def serve(index_dir: Path, workers: int = 2) -> tuple[subprocess.Popen, str]:
-    """A running `kb serve` and its base URL, once it answers."""
+def serve(index_dir: Path, workers: int = 2, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """A running `kb serve` and its base URL, once it answers; `env` adds KB_* variables."""
     port = free_port()
-    process = start(["serve", "--index", str(index_dir), "--port", str(port), "--workers", str(workers)])
+    process = start(["serve", "--index", str(index_dir), "--port", str(port), "--workers", str(workers)], env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

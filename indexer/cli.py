@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
-import sqlite3
 import sys
 import textwrap
 
@@ -306,7 +306,6 @@ def serve_command(index_dir, model, host, port, workers, access_log):
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
     from .errors import KBError
-    from .feedback import SQLiteFeedbackStore
     from .store import IndexRoot
 
     settings = settings_for(index_dir=index_dir, model=model)
@@ -315,11 +314,9 @@ def serve_command(index_dir, model, host, port, workers, access_log):
         version.check_model(settings.model)
         version.verify()
         if settings.feedback:
-            SQLiteFeedbackStore(settings.feedback_path).search_exists("")
+            _check_query_log(settings.feedback_target)
     except KBError as exc:
         fail(str(exc))
-    except sqlite3.Error as exc:
-        fail(f"cannot use the query log {settings.feedback_path}: {exc}")
     from .serving import run_server
 
     click.echo(f"Serving index {version.name} on http://{host}:{port}/ with {workers} worker(s)", err=True)
@@ -327,6 +324,24 @@ def serve_command(index_dir, model, host, port, workers, access_log):
         {"INDEX_DIR": str(settings.index_dir), "MODEL": settings.model, "WARM_UP": True},
         host=host, port=port, workers=workers, access_log=access_log,
     )
+
+
+def _check_query_log(target: str) -> None:
+    """Refuse a malformed KB_FEEDBACK_DB or an SQLite log that cannot be read; warn, and serve anyway, when a
+    PostgreSQL log does not answer (it may be back before the first rating)."""
+    from .errors import LogUnavailable
+    from .querylog import is_postgres_url, open_store
+
+    store = open_store(target)
+    try:
+        store.schema_version()
+    except LogUnavailable as exc:
+        if not is_postgres_url(target):
+            raise
+        click.echo(f"Warning: {exc}; searches are served but not logged, and ratings refused, until it answers",
+                   err=True)
+    finally:
+        store.close()
 
 
 @main.command("report")
@@ -344,8 +359,9 @@ def serve_command(index_dir, model, host, port, workers, access_log):
                    "contact reasons report (in every format) instead of the editors' report.")
 @click.option("--purge", is_flag=True,
               help="Delete what is older than the retention period (KB_RETENTION_DAYS, default 90) first.")
-@click.option("--feedback-db", envvar="KB_FEEDBACK_DB", type=click.Path(dir_okay=False), default=None,
-              help="The query log (env KB_FEEDBACK_DB; default: feedback.sqlite in the index directory).")
+@click.option("--feedback-db", envvar="KB_FEEDBACK_DB", default=None,
+              help="The query log: an SQLite file or a postgresql:// URL (env KB_FEEDBACK_DB; default: "
+                   "feedback.sqlite in the index directory).")
 def report_command(index_dir, model, since, days, output, section, purge, feedback_db):
     """What agents searched and rated, and why customers contact us.
 
@@ -360,13 +376,18 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
 
     from .embedding import embedder_for
     from .errors import KBError
-    from .feedback import SQLiteFeedbackStore, now
+    from .querylog import now, open_store
     from .reasons import REASON_SECTIONS, build_reasons, reasons_csv, reasons_text
     from .reports import as_csv, as_text, build_report
     from .store import IndexRoot
 
+    # The pool's own warnings about each failed connection say no more than the one Error line.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     settings = settings_for(index_dir=index_dir, model=model, feedback_db=feedback_db)
-    store = SQLiteFeedbackStore(settings.feedback_path)
+    try:
+        store = open_store(settings.feedback_target)
+    except KBError as exc:
+        fail(str(exc))
     try:
         if purge:
             cutoff = now() - dt.timedelta(days=settings.retention_days)
@@ -383,8 +404,8 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
             report = build_report(store, version, embedder_for(settings), start)
     except KBError as exc:
         fail(str(exc))
-    except sqlite3.Error as exc:
-        fail(f"cannot read the query log {settings.feedback_path}: {exc}")
+    finally:
+        store.close()
     if output == "json":
         click.echo(json.dumps({"ok": True, **report}, ensure_ascii=False, indent=2))
     elif output == "csv":

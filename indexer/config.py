@@ -27,8 +27,9 @@ class Settings:
     backend: str = "auto"
     # Where converted and exported models are kept; None means beside the index versions, in <index_dir>/onnx.
     onnx_cache: Path | None = None
-    # The query log and feedback (see feedback); None means <index_dir>/feedback.sqlite.
-    feedback_db: Path | None = None
+    # The query log and feedback (see querylog): an SQLite file or a postgresql:// URL; None means
+    # <index_dir>/feedback.sqlite. Text, not a Path, which would fold the URL's "//".
+    feedback_db: str | None = None
     # Days the query log keeps searches, ratings and events; `kb report --purge` deletes older ones.
     retention_days: int = 90
     # Whether the web app keeps the query log at all (KB_FEEDBACK=0 switches it off).
@@ -55,7 +56,7 @@ class Settings:
             backend=env.get("KB_BACKEND", cls.backend),
             fusion_weights=env.get("KB_FUSION_WEIGHTS") or None,
             onnx_cache=Path(env["KB_ONNX_DIR"]) if env.get("KB_ONNX_DIR") else None,
-            feedback_db=Path(env["KB_FEEDBACK_DB"]) if env.get("KB_FEEDBACK_DB") else None,
+            feedback_db=env.get("KB_FEEDBACK_DB") or None,
             retention_days=_whole_number(env, "KB_RETENTION_DAYS", cls.retention_days),
             feedback=_flag(env, "KB_FEEDBACK", cls.feedback),
             editor_token=env.get("KB_EDITOR_TOKEN") or None,
@@ -70,16 +71,16 @@ class Settings:
         return self.onnx_cache if self.onnx_cache is not None else self.index_dir / "onnx"
 
     @property
-    def feedback_path(self) -> Path:
-        """The query log's SQLite file: KB_FEEDBACK_DB, else beside the index versions."""
-        from .feedback import FEEDBACK_DB
+    def feedback_target(self) -> str:
+        """The query log: KB_FEEDBACK_DB (a file or a postgresql:// URL), else a file beside the index versions."""
+        from .querylog import FEEDBACK_DB
 
-        return self.feedback_db if self.feedback_db is not None else self.index_dir / FEEDBACK_DB
+        return self.feedback_db if self.feedback_db is not None else str(self.index_dir / FEEDBACK_DB)
 
     def with_overrides(self, **overrides) -> Settings:
         """A copy with the given fields replaced, ignoring None values."""
         changes = {key: value for key, value in overrides.items() if value is not None}
-        for key in ("kb_dir", "index_dir", "onnx_cache", "feedback_db"):
+        for key in ("kb_dir", "index_dir", "onnx_cache"):
             if key in changes:
                 changes[key] = Path(changes[key])
         return replace(self, **changes)

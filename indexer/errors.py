@@ -81,3 +81,7 @@ class MessageTooLong(QueryError):
 
 class NothingToAnswer(QueryError):
     """A message with no question or request left once greetings, signatures and quoted mail are set aside."""
+
+
+class LogUnavailable(KBError):
+    """The query log's database cannot be reached or written right now; searches go on, ratings wait."""

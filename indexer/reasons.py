@@ -14,7 +14,7 @@ import json
 from collections import Counter, defaultdict
 
 from .assist.subjects import Subjects
-from .feedback import CONTACT_KINDS, FeedbackStore, now, timestamp
+from .querylog import CONTACT_KINDS, FeedbackStore, now, timestamp
 from .reports import rows_as_csv
 from .routing.matching import QuestionRouting
 from .store import IndexVersion

@@ -19,8 +19,8 @@ from scipy.spatial.distance import squareform
 
 from .config import DEFAULT_MODEL
 from .embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
-from .feedback import RATINGS, FeedbackStore, now, timestamp
 from .lexical import ANALYZER
+from .querylog import RATINGS, FeedbackStore, now, timestamp
 from .store import IndexVersion
 
 SIGNALS = ("keywords", "meaning")

@@ -73,6 +73,34 @@ def app(sample_index):
     return create_app({"INDEX_DIR": str(sample_index.index_dir), "TESTING": True})
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the whole run; each test that needs it gets a database of its own."""
+    from .services import PostgresServer
+
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request, tmp_path) -> str:
+    """KB_FEEDBACK_DB for a new, empty query log in each store: an SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "f.sqlite")
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def feedback_store(store_target):
+    """An empty query log in each store, closed after the test."""
+    from indexer.querylog import open_store
+
+    store = open_store(store_target)
+    yield store
+    store.close()
+
+
 @pytest.fixture
 def client(app):
     """Flask's test client for the app."""
@@ -98,8 +126,9 @@ def get(url: str) -> tuple[int, bytes]:
 
 
 @contextlib.contextmanager
-def running_server(index_dir, log_file: Path, *options: str, env: dict | None = None):
-    """A real `kb serve` (gunicorn, one worker) on a free loopback port, its output in `log_file`."""
+def running_server(index_dir, log_file: Path, *options: str, env: dict | None = None, started: list | None = None):
+    """A real `kb serve` (gunicorn, one worker) on a free loopback port, its output in `log_file`; its
+    process is appended to `started` for tests that stop it themselves."""
     port = free_port()
     kb = Path(sys.executable).with_name("kb")
     with open(log_file, "wb") as output:
@@ -108,6 +137,8 @@ def running_server(index_dir, log_file: Path, *options: str, env: dict | None = 
             stdout=output, stderr=subprocess.STDOUT,
             env={**os.environ, "HF_HUB_OFFLINE": "1", "KB_EDITOR_TOKEN": EDITOR_TOKEN, **(env or {})},
         )
+    if started is not None:
+        started.append(process)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_SECONDS
     try:

@@ -76,9 +76,12 @@ def test_a_note_in_the_departments_language_with_values_articles_and_the_agents_
 
 
 @pytest.fixture
-def logged_app(sample_index, tmp_path):
-    return create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": str(tmp_path / "f.sqlite"),
-                       "TESTING": True, "HANDOFFS_PER_MINUTE": 5, "CONTACT_FEEDBACK_PER_MINUTE": 5})
+def logged_app(sample_index, store_target):
+    """The app over a new log in each store (SQLite, then PostgreSQL)."""
+    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": store_target,
+                      "TESTING": True, "HANDOFFS_PER_MINUTE": 5, "CONTACT_FEEDBACK_PER_MINUTE": 5})
+    yield app
+    app.extensions["kb.feedback"].close()
 
 
 def test_handoff_follows_the_route_and_logs_only_the_department(logged_app):

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
-from indexer.feedback import SQLiteFeedbackStore
 from indexer.reasons import build_reasons
 from indexer.store import IndexRoot
 from webapp import create_app
@@ -35,10 +34,10 @@ def search(store, version, query: str, article_id: str, at: dt.datetime) -> str:
 
 
 @pytest.fixture
-def logged(sample_index, tmp_path):
+def logged(sample_index, feedback_store):
     """A log with known counts: last week 3 + 1 searches, this week 12 + 2, ratings, an open, escalations and
-    the customers' own feedback."""
-    store = SQLiteFeedbackStore(tmp_path / "feedback.sqlite")
+    the customers' own feedback; in each store."""
+    store = feedback_store
     version = IndexRoot(sample_index.index_dir).open_current()
     black = [search(store, version, "skjermen er svart", AURA, LAST_WEEK + dt.timedelta(minutes=i)) for i in range(3)]
     store.add_event(search_id=black[0], kind="open", article_id=AURA, at=LAST_WEEK)
@@ -126,9 +125,9 @@ def test_the_reasons_report_counts_exactly(logged):
                       "index_version": version.name, "current_week": "2026-W48", "previous_week": "2026-W47"}
 
 
-def test_kb_report_section_reasons_in_csv_and_json(logged, sample_index):
+def test_kb_report_section_reasons_in_csv_and_json(logged, store_target, sample_index):
     store, _ = logged
-    args = ["report", "--index", str(sample_index.index_dir), "--feedback-db", str(store.path), "--section"]
+    args = ["report", "--index", str(sample_index.index_dir), "--feedback-db", store_target, "--section"]
     result = CliRunner().invoke(main, [*args, "reasons", "--format", "csv"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
@@ -148,9 +147,9 @@ def test_kb_report_section_reasons_in_csv_and_json(logged, sample_index):
     assert "    asked  12x  Aura 55 har ingen lyd" in text
 
 
-def test_reasons_on_the_report_page_json_and_csv(logged, sample_index):
+def test_reasons_on_the_report_page_json_and_csv(logged, store_target, sample_index):
     store, _ = logged
-    client = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": str(store.path),
+    client = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": store_target,
                          "EDITOR_TOKEN": EDITOR_TOKEN, "TESTING": True}).test_client()
     auth = {"Authorization": f"Bearer {EDITOR_TOKEN}"}
     assert client.get("/reports.json?days=3650").status_code == 401

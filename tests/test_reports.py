@@ -1,4 +1,5 @@
-"""The editors' report: gaps grouped by meaning, per-article records, staleness, formats, the page."""
+"""The editors' report: gaps grouped by meaning, per-article records, staleness, formats, the page; every
+test that reads a log runs on both stores (an SQLite file and a real PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import json
 
 import pytest
 
-from indexer.feedback import SQLiteFeedbackStore, now
 from indexer.language import detect_language
+from indexer.querylog import now
 from indexer.reports import as_csv, as_text, build_report, cluster_questions, gap_rules, is_gap
 from indexer.store import IndexRoot
 from webapp import create_app
@@ -56,11 +57,11 @@ def test_gap_rules_per_language():
 
 
 @pytest.fixture
-def logged(sample_index, embedder, tmp_path):
+def logged(sample_index, embedder, feedback_store):
     """A feedback log filled through the real search, as agents would."""
     from indexer.search import Searcher
 
-    store = SQLiteFeedbackStore(tmp_path / "f.sqlite")
+    store = feedback_store
     searcher = Searcher(sample_index, embedder)
     yesterday = now() - dt.timedelta(days=1)
     ids = {}
@@ -112,9 +113,9 @@ def test_report_from_a_real_log(logged, sample_index, embedder):
     json.dumps(report)  # the JSON format is the dict as it is
 
 
-def test_report_over_an_empty_log_says_so(sample_index, embedder, tmp_path):
+def test_report_over_an_empty_log_says_so(sample_index, embedder, feedback_store):
     version = IndexRoot(sample_index.index_dir).open_current()
-    report = build_report(SQLiteFeedbackStore(tmp_path / "empty.sqlite"), version, embedder)
+    report = build_report(feedback_store, version, embedder)
     assert report["gaps"] == [] and report["days"] == [] and report["categories"] == []
     assert len(report["never_shown"]) == len(version.articles())
     assert "The log is empty for this period" in as_text(report)
@@ -122,13 +123,13 @@ def test_report_over_an_empty_log_says_so(sample_index, embedder, tmp_path):
 
 
 @pytest.mark.parametrize("output", ["text", "csv", "json"])
-def test_kb_report_formats(logged, sample_index, output):
+def test_kb_report_formats(logged, store_target, sample_index, output):
     from click.testing import CliRunner
 
     from indexer.cli import main
 
     result = CliRunner().invoke(main, ["report", "--index", str(sample_index.index_dir), "--feedback-db",
-                                       str(logged.path), "--format", output, "--section", "gaps"])
+                                       store_target, "--format", output, "--section", "gaps"])
     assert result.exit_code == 0, result.output
     if output == "json":
         assert json.loads(result.output)["period"]["searches"] == 6
@@ -139,9 +140,11 @@ def test_kb_report_formats(logged, sample_index, output):
 
 
 @pytest.fixture
-def editor_app(logged, sample_index):
-    return create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": str(logged.path),
-                       "EDITOR_TOKEN": "redaktør-nøkkel-123", "TESTING": True})
+def editor_app(logged, store_target, sample_index):
+    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": store_target,
+                      "EDITOR_TOKEN": "redaktør-nøkkel-123", "TESTING": True})
+    yield app
+    app.extensions["kb.feedback"].close()
 
 
 def test_reports_need_the_editor_token(editor_app, sample_index):
@@ -184,5 +187,11 @@ def test_sign_in_expires_and_guessing_is_limited(editor_app):
     assert client.get("/reports.json").status_code == 401
     client.set_cookie(COOKIE, _cookie_value("redaktør-nøkkel-123", int(time.time()) + 60, "s" * 16))
     assert client.get("/reports.json").status_code == 200
-    guesses = [client.post("/reports/login", data={"token": f"gjetning-{n}"}).status_code for n in range(12)]
+    guesser = editor_app.test_client()
+    guesses = [guesser.post("/reports/login", data={"token": f"gjetning-{n}"}).status_code if n % 2 else
+               guesser.get("/reports.json", headers={"Authorization": f"Bearer gjetning-{n}"}).status_code
+               for n in range(12)]
     assert guesses == [401] * 10 + [429] * 2
+    right = guesser.get("/reports.json", headers={"Authorization": "Bearer redaktør-nøkkel-123"})
+    assert right.status_code == 429
+    assert "too many sign-in attempts from this client; try again in a minute" in right.get_data(as_text=True)

@@ -146,3 +146,29 @@ def test_what_gunicorn_refuses_is_an_envelope(live_server):
     status, _, body = raw_exchange(live_server, b"GET /api/health HTTP/9.9\r\n\r\n")
     assert status == 400
     assert json.loads(body) == {"ok": False, "status": 400, "error": "the request is not valid HTTP"}
+
+
+def test_two_workers_together_allow_the_documented_sign_ins(sample_index, tmp_path):
+    """Each request is a new connection, so gunicorn hands them to both workers; they count in one log."""
+    from .conftest import EDITOR_TOKEN
+
+    statuses = []
+    with running_server(sample_index.index_dir, tmp_path / "serve.log", "--workers", "2",
+                        env={"KB_FEEDBACK_DB": str(tmp_path / "f.sqlite")}) as base:
+        for attempt in range(24):
+            if attempt % 2:
+                request = urllib.request.Request(f"{base}/reports.json",
+                                                 headers={"Authorization": f"Bearer guess-{attempt}"})
+            else:
+                request = urllib.request.Request(f"{base}/reports/login", method="POST",
+                                                 data=f"token=guess-{attempt}".encode())
+            try:
+                urllib.request.urlopen(request, timeout=30)  # noqa: S310 - loopback only
+                statuses.append(200)
+            except urllib.error.HTTPError as refused:
+                statuses.append(refused.code)
+        right = urllib.request.Request(f"{base}/reports.json", headers={"Authorization": f"Bearer {EDITOR_TOKEN}"})
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(right, timeout=30)  # noqa: S310 - loopback only
+    assert statuses == [401] * 10 + [429] * 14
+    assert caught.value.code == 429

@@ -9,12 +9,12 @@ from flask import Flask
 from indexer.assist import Assistant
 from indexer.assist.request import MAX_MESSAGE_CHARS
 from indexer.config import Settings
-from indexer.feedback import SQLiteFeedbackStore
+from indexer.querylog import open_store
 from indexer.search import RELOAD_SECONDS, Searcher
 from indexer.sessions import SignedOutSessions
 
 from .jsonbody import BoundedJSONProvider
-from .limits import RateLimit
+from .limits import rate_limits
 
 # Editor sign-ins signed out before they expired, beside the index versions.
 SIGNED_OUT_DB = "signed-out.sqlite"
@@ -36,9 +36,9 @@ def create_app(config: dict | None = None) -> Flask:
         # BMP, as `\ud83d\ude00` or `%F0%9F%98%80`); nothing the app accepts is larger.
         MAX_CONTENT_LENGTH=4 * MAX_MESSAGE_CHARS + 4096,
         JSON_SORT_KEYS=False,
-        # The query log and feedback (indexer/feedback.py); FEEDBACK=False logs nothing.
+        # The query log and feedback (indexer/querylog/); FEEDBACK=False logs nothing.
         FEEDBACK=settings.feedback,
-        FEEDBACK_DB=str(settings.feedback_db) if settings.feedback_db else None,
+        FEEDBACK_DB=settings.feedback_db,
         FEEDBACK_PER_MINUTE=30,
         EVENTS_PER_MINUTE=120,
         LOGINS_PER_MINUTE=10,
@@ -61,12 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
     searcher.reload_seconds = float(app.config["RELOAD_SECONDS"])
     app.extensions["kb.searcher"] = searcher
     app.extensions["kb.assistant"] = Assistant(searcher)
-    app.extensions["kb.feedback"] = SQLiteFeedbackStore(settings.feedback_path) if app.config["FEEDBACK"] else None
-    app.extensions["kb.limits"] = {"feedback": RateLimit(app.config["FEEDBACK_PER_MINUTE"]),
-                                   "events": RateLimit(app.config["EVENTS_PER_MINUTE"]),
-                                   "login": RateLimit(app.config["LOGINS_PER_MINUTE"]),
-                                   "handoff": RateLimit(app.config["HANDOFFS_PER_MINUTE"]),
-                                   "contact": RateLimit(app.config["CONTACT_FEEDBACK_PER_MINUTE"])}
+    store = open_store(settings.feedback_target) if app.config["FEEDBACK"] else None
+    app.extensions["kb.feedback"] = store
+    app.extensions["kb.limits"] = rate_limits(app.config, store)
 
     app.extensions["kb.signed_out"] = SignedOutSessions(Path(app.config["INDEX_DIR"]) / SIGNED_OUT_DB)
 

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.assist import AssistRequest
 from indexer.errors import NotFound, QueryError, TooMany
-from indexer.feedback import check_contact_feedback, check_event, check_rating
+from indexer.querylog import check_contact_feedback, check_event, check_rating
 from indexer.replies import CHANNELS
 from indexer.routing.escalation import escalate
 from indexer.search import FILTERS

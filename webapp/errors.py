@@ -15,6 +15,7 @@ from indexer.errors import (
     IndexMismatch,
     IndexNotFound,
     KBError,
+    LogUnavailable,
     MessageTooLong,
     NotFound,
     NothingToAnswer,
@@ -27,7 +28,7 @@ from indexer.errors import (
 STATUS_FOR = {
     CommentTooLong: 413, MessageTooLong: 413, NothingToAnswer: 422, QueryError: 400,
     NotFound: 404, ReplyRefused: 403, IncompleteReply: 422,
-    TooMany: 429, FeedbackOff: 503, IndexNotFound: 503, IndexMismatch: 503, IndexCorrupt: 503,
+    TooMany: 429, FeedbackOff: 503, LogUnavailable: 503, IndexNotFound: 503, IndexMismatch: 503, IndexCorrupt: 503,
 }
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from flask import current_app, request
 
 from indexer.assist import AssistResponse
@@ -51,7 +49,7 @@ def log_search(response: SearchResponse, mode: str, after: str | None = None) ->
         return feedback.log_search(query=response.query, lang=response.lang, mode=mode,
                                    filters=mask_filters(response.filters or {}, known), index_version=response.version,
                                    results=response.results, signals=response.signals or {}, after=after)
-    except (sqlite3.Error, KBError) as exc:
+    except KBError as exc:
         current_app.logger.warning("search not logged: %s", exc)
         return None
 
@@ -74,7 +72,7 @@ def log_assist(response: AssistResponse) -> tuple[str | None, list[str | None]]:
                 filters=mask_filters(search.filters or {}, known), index_version=search.version,
                 results=search.results, signals=search.signals or {}, assist_id=assist_id))
         return assist_id, search_ids
-    except (sqlite3.Error, KBError) as exc:
+    except KBError as exc:
         current_app.logger.warning("assist not logged: %s", exc)
         return None, [None] * len(response.needs)
 

@@ -12,7 +12,7 @@ import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from indexer.feedback import now
+from indexer.querylog import now
 from indexer.reasons import REASON_SECTIONS, build_reasons, reasons_csv
 from indexer.reports import SECTIONS, as_csv, build_report
 
@@ -69,12 +69,23 @@ def _same_site_only() -> None:
         abort(403, description="signing in and out is accepted only from this site's own pages")
 
 
+def count_sign_in_attempt() -> None:
+    """A 429 once this client has tried the token too often in a minute (form and Bearer header together)."""
+    if not current_app.extensions["kb.limits"]["login"].allow(querylog.client_key()):
+        abort(429, description="too many sign-in attempts from this client; try again in a minute")
+
+
 def signed_in() -> bool:
-    """Whether the request carries the editor token (Bearer header) or an unexpired cookie from the login form."""
+    """Whether the request carries the editor token (Bearer header) or an unexpired cookie from the login form.
+
+    Every request with a Bearer header is a sign-in attempt and counts against the same limit as the form.
+    """
     token = _token()
     header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer ") and hmac.compare_digest(header[7:].encode(), token.encode()):
-        return True
+    if header.startswith("Bearer "):
+        count_sign_in_attempt()
+        if hmac.compare_digest(header[7:].encode(), token.encode()):
+            return True
     session = _valid_session(token)
     return session is not None and not current_app.extensions["kb.signed_out"].is_signed_out(session[0])
 
@@ -165,8 +176,7 @@ def login():
     """Check the token from the form and remember the editor with a cookie; guesses are rate limited."""
     token = _token()
     _same_site_only()
-    if not current_app.extensions["kb.limits"]["login"].allow(querylog.client_key()):
-        abort(429, description="too many sign-in attempts from this client; try again in a minute")
+    count_sign_in_attempt()
     typed = request.form.get("token", "")[:MAX_TOKEN_CHARS]
     if not hmac.compare_digest(typed.encode(), token.encode()):
         return render_template("login.html", failed=True), 401
