@@ -2,12 +2,14 @@
 
     python bench/replicas.py                   # sample KB; about six minutes on a 2-core machine
     python bench/replicas.py --seconds 15 --clients 6 --json
+    python bench/replicas.py --parts throughput,logging
 
 Loopback only, bounded in clients and time. It starts its own PostgreSQL (Debian's, in a temporary
 directory) and haproxy with deploy/haproxy.cfg as shipped, and `kb serve` replicas of one worker each:
 
-1. throughput: requests/s and p95 of /api/search, one replica against two behind haproxy, the same
-   clients and questions; the ratio says what a second core (or machine) buys;
+1. throughput: requests/s and p95 of /api/search, one replica asked directly against two behind haproxy,
+   the same clients and questions, in alternating rounds; the ratio says what a second core (or machine)
+   buys;
 2. logging: /api/search p95 of three single servers, logging to SQLite, to PostgreSQL and not at all,
    asked the same questions one at a time, interleaved so machine noise hits all alike;
 3. faults, each under load through haproxy: PostgreSQL stopped for a third of the run (searches must all
@@ -51,6 +53,9 @@ from tests.services import LoadBalancer, PostgresServer, kill_tree  # noqa: E402
 HEALTH_CHECK_SECONDS = 2.5
 # Ratings are limited to 30 a minute per client, and every load client here is one loopback address.
 RATING_INTERVAL_SECONDS = 2.5
+# Rounds each configuration's load time is split into, the two taking turns.
+THROUGHPUT_ROUNDS = 4
+PARTS = ("throughput", "logging", "postgres_stopped", "replica_killed", "index_swaps")
 
 
 class Load:
@@ -116,11 +121,17 @@ def replicas(index_dir: Path, count: int, env: dict, work: Path):
 
 
 def throughput(index_dir, env, work, clients, seconds, pool) -> dict:
-    results = {}
-    for count in (1, 2):
-        with replicas(index_dir, count, env, work) as (base, _):
-            timed_load(base, clients, 3, pool)  # warm both replicas' caches and connections alike
-            results[f"{count} replica{'s' if count > 1 else ''}"] = timed_load(base, clients, seconds, pool)
+    """The same two replicas asked in alternating rounds: replica 1 directly, then both through haproxy, so a
+    change in the machine's other load hits both alike."""
+    records = {"1 replica": [], "2 replicas": []}
+    with replicas(index_dir, 2, env, work) as (balanced, started):
+        timed_load(balanced, clients, 3, pool)  # warm both replicas' caches and connections alike
+        for _ in range(THROUGHPUT_ROUNDS):
+            for name, base in (("1 replica", started[0][1]), ("2 replicas", balanced)):
+                load = Load(base, clients, pool)
+                time.sleep(seconds / THROUGHPUT_ROUNDS)
+                records[name].extend(load.stop())
+    results = {name: summary(found, seconds) for name, found in records.items()}
     one, two = results["1 replica"], results["2 replicas"]
     results["requests_per_s_ratio"] = round(two["requests_per_s"] / one["requests_per_s"], 2)
     return results
@@ -251,8 +262,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15, help="Length of each load run (at most 120).")
     parser.add_argument("--questions", type=int, default=150, help="Questions per server for the logging cost.")
     parser.add_argument("--swaps", type=int, default=10)
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"Comma-separated, of: {', '.join(PARTS)}.")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    parts = [part for part in args.parts.split(",") if part in PARTS]
     clients, seconds = min(args.clients, 32), min(args.seconds, 120)
 
     work = Path(tempfile.mkdtemp(prefix="kb-replicas-"))
@@ -264,16 +277,18 @@ def main() -> int:
     postgres = PostgresServer(durable=True)
     try:
         shared = {"KB_FEEDBACK_DB": postgres.new_database()}
-        results = {
-            "throughput": throughput(settings.index_dir, shared, work, clients, seconds, pool),
-            "logging": logging_cost(settings.index_dir, {
+        runs = {
+            "throughput": lambda: throughput(settings.index_dir, shared, work, clients, seconds, pool),
+            "logging": lambda: logging_cost(settings.index_dir, {
                 "sqlite": {"KB_FEEDBACK_DB": str(work / "feedback.sqlite")},
                 "postgresql": {"KB_FEEDBACK_DB": postgres.new_database()},
                 "not logged": {"KB_FEEDBACK": "0"}}, args.questions),
-            "postgres_stopped": postgres_stopped(settings.index_dir, postgres, clients, 2 * seconds, pool, work),
-            "replica_killed": replica_killed(settings.index_dir, shared, clients, seconds, pool, work),
-            "index_swaps": index_swaps(settings, shared, clients, pool, work, args.swaps),
+            "postgres_stopped": lambda: postgres_stopped(settings.index_dir, postgres, clients, 2 * seconds, pool,
+                                                         work),
+            "replica_killed": lambda: replica_killed(settings.index_dir, shared, clients, seconds, pool, work),
+            "index_swaps": lambda: index_swaps(settings, shared, clients, pool, work, args.swaps),
         }
+        results = {part: runs[part]() for part in parts}
     finally:
         postgres.close()
     results["machine"] = {"cpus": os.cpu_count(), "clients": clients, "seconds_per_run": seconds}
