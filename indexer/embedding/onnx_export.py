@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .protocol import PrefixedEncoder
+
 EXPORT_FORMAT = 2
 
 
@@ -85,7 +87,7 @@ def export_onnx(model_name: str, target: Path) -> Path:
     return target
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(PrefixedEncoder):
     """The Embedder interface over an exported folder: normalized vectors and the model's token counts."""
 
     def __init__(self, name: str, folder: Path, batch_size: int = 32):
@@ -140,17 +142,6 @@ class OnnxEmbedder:
         self._load()
         return len(self._counter.encode(text, add_special_tokens=False).ids)
 
-    def embed_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per passage."""
-        return self._encode([self.passage_prefix + text for text in texts], progress)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """One unit-length vector for a question, shaped (1, dimension)."""
-        return self.embed_queries([text])
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Unit-length vectors for questions (read with the query prefix), one row per text."""
-        return self._encode([self.query_prefix + text for text in texts], False)
 
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:

@@ -37,6 +37,26 @@ class Embedder(Protocol):
         """One unit-length row per question."""
 
 
+class PrefixedEncoder:
+    """The three embedding calls over one `_encode(texts, progress)` that reads texts as given: every backend
+    adds the model's prefixes the same way."""
+
+    query_prefix = ""
+    passage_prefix = ""
+
+    def embed_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors for passages, one row per text."""
+        return self._encode([self.passage_prefix + text for text in texts], progress)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One unit-length vector for a question, shaped (1, dimension)."""
+        return self.embed_queries([text])
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Unit-length vectors for questions (read with the query prefix), one row per text."""
+        return self._encode([self.query_prefix + text for text in texts], False)
+
+
 def describe(embedder: Embedder) -> dict:
     """The model as an index manifest records it: a version built with anything else is refused."""
     return {

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .catalog import MINILM, canonical_name
+from .protocol import PrefixedEncoder
 
 
 def resolve_model(name: str) -> str:
@@ -41,7 +42,7 @@ def model_prefixes(model) -> tuple[str, str]:
     return prompts.get("query", ""), prompts.get("passage", prompts.get("document", ""))
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(PrefixedEncoder):
     """Normalized sentence embeddings for passages and queries, and the model's own token counts."""
 
     def __init__(self, name: str, batch_size: int = 32):
@@ -49,7 +50,7 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
-        self.query_prefix = self.passage_prefix = ""
+        self._prefixes = ("", "")
 
     @property
     def model(self):
@@ -58,9 +59,21 @@ class SentenceTransformerEmbedder:
             with self._lock:
                 if self._model is None:
                     model = load_sentence_transformer(self.name)
-                    self.query_prefix, self.passage_prefix = model_prefixes(model)
+                    self._prefixes = model_prefixes(model)
                     self._model = model
         return self._model
+
+    @property
+    def query_prefix(self) -> str:
+        """The prompt the model declares for questions (loads the model)."""
+        self.model  # noqa: B018 - the prompts are read when the model loads
+        return self._prefixes[0]
+
+    @property
+    def passage_prefix(self) -> str:
+        """The prompt the model declares for passages (loads the model)."""
+        self.model  # noqa: B018 - the prompts are read when the model loads
+        return self._prefixes[1]
 
     @property
     def dimension(self) -> int:
@@ -83,17 +96,6 @@ class SentenceTransformerEmbedder:
         """Word pieces in `text` as this model's tokenizer counts them, without special tokens."""
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
-    def embed_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
-        """Unit-length float32 vectors, one row per passage, so inner product is cosine similarity."""
-        return self._encode([self.passage_prefix + text for text in texts] if texts else [], progress)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """One unit-length vector for a question, shaped (1, dimension)."""
-        return self.embed_queries([text])
-
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
-        """Unit-length vectors for questions (read with the query prefix), one row per text."""
-        return self._encode([self.query_prefix + text for text in texts], False)
 
     def _encode(self, texts: list[str], progress: bool) -> np.ndarray:
         if not texts:
