@@ -38,7 +38,7 @@ def get_embedder(name: str = DEFAULT_MODEL, backend: str = "auto", cache_dir: Pa
         raise KBError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     name = canonical_name(name)
     backend = resolve_backend(name, backend)
-    cache_dir = Path(cache_dir) if cache_dir is not None else Path(Settings.index_dir) / "onnx"
+    cache_dir = Path(cache_dir) if cache_dir is not None else Settings().onnx_dir
     key = (name, backend, str(cache_dir) if backend == "onnx" else None)
     with _cache_lock:
         if key not in _cache:

@@ -169,7 +169,7 @@ class E5Embedder(PrefixedEncoder):
         if progress:
             from ..progress import track
 
-            steps = track(windows, "Embedding", weights=[1] * len(windows))
+            steps = track(windows, "Embedding")
         # One window per call: int8 activations are quantized per call, so a passage's vector never depends on
         # which passages share its batch (nor on padding), and a batch of one costs no more here.
         for index, pieces in steps:

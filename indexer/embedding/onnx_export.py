@@ -132,11 +132,6 @@ class OnnxEmbedder(PrefixedEncoder):
         """Loads the session now (for callers that warm the model up)."""
         return self._load()[0]
 
-    @property
-    def token_limit(self) -> int:
-        """Pieces a passage may have for the model to read all of it with its prefix and special tokens."""
-        return self.max_seq_length - 2 - (self.count_tokens(self.passage_prefix) if self.passage_prefix else 0)
-
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without special tokens, as the model's tokenizer counts them."""
         self._load()

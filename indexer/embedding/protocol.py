@@ -44,6 +44,11 @@ class PrefixedEncoder:
     query_prefix = ""
     passage_prefix = ""
 
+    @property
+    def token_limit(self) -> int:
+        """Pieces a passage may have for the model to read all of it with its prefix and special tokens."""
+        return self.max_seq_length - 2 - (self.count_tokens(self.passage_prefix) if self.passage_prefix else 0)
+
     def embed_documents(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors for passages, one row per text."""
         return self._encode([self.passage_prefix + text for text in texts], progress)

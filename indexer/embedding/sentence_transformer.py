@@ -87,11 +87,6 @@ class SentenceTransformerEmbedder(PrefixedEncoder):
         """How many tokens the model reads, special tokens included, before it cuts the rest off."""
         return int(self.model.max_seq_length)
 
-    @property
-    def token_limit(self) -> int:
-        """Pieces a passage may have for the model to read all of it with its prefix and special tokens."""
-        return self.max_seq_length - 2 - (self.count_tokens(self.passage_prefix) if self.passage_prefix else 0)
-
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text` as this model's tokenizer counts them, without special tokens."""
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
