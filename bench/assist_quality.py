@@ -44,9 +44,9 @@ from _stats import percentile  # noqa: E402
 from indexer.assist import Assistant, AssistRequest  # noqa: E402
 from indexer.assist.cleaning import clean_message  # noqa: E402
 from indexer.assist.needs import split_needs  # noqa: E402
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
-from indexer.search import Searcher  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
+from indexer.retrieval.search import Searcher  # noqa: E402
 
 GOLDEN = ROOT / "tests" / "golden_messages.yaml"
 DSTC10 = ROOT.parent / "shared" / "data" / "dstc10-track2-task2"

@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stats import percentile  # noqa: E402
 
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
-from indexer.evaluation import ndcg_at, recall_at  # noqa: E402
-from indexer.language import detect_language  # noqa: E402
-from indexer.search import Searcher  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
+from indexer.retrieval.evaluation import ndcg_at, recall_at  # noqa: E402
+from indexer.retrieval.search import Searcher  # noqa: E402
+from indexer.text.language import detect_language  # noqa: E402
 
 MODES = ("dense", "lexical", "hybrid")
 DEPTH = 100

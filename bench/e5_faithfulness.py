@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.config import Settings  # noqa: E402
 from indexer.embedding import get_embedder  # noqa: E402
-from indexer.evaluation import load_questions  # noqa: E402
-from indexer.markup import render_article  # noqa: E402
+from indexer.kb.markup import render_article  # noqa: E402
+from indexer.retrieval.evaluation import load_questions  # noqa: E402
 
 NORQUAD = ROOT.parent / "shared" / "data" / "norquad-retrieval"
 PASSAGE_WORDS = 128

@@ -20,10 +20,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer import reports  # noqa: E402
 from indexer.config import Settings  # noqa: E402
 from indexer.embedding import canonical_name, embedder_for  # noqa: E402
-from indexer.language import detect_language  # noqa: E402
+from indexer.reports import editors as reports  # noqa: E402
+from indexer.text.language import detect_language  # noqa: E402
 from tests.test_reports import PARAPHRASES  # noqa: E402
 
 FLOORS = [0.0, 0.6, 0.64, 0.68, 0.7, 0.72, 0.74, 0.76, 0.78, 0.8]

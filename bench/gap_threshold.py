@@ -7,7 +7,7 @@ Runs the golden questions (every one answered by the sample KB) and tests/gap_qu
 answered) through the product's own search, prints both coverage signals of each side by language,
 and per language the rule with the best balanced accuracy among those that call at most 10% of answered
 questions gaps: one signal under a threshold, or both under theirs. That is what `kb report` uses
-(indexer/reports.py, GAP_RULES, per model) to call a search unanswered.
+(indexer/reports/editors.py, GAP_RULES, per model) to call a search unanswered.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
-from indexer.evaluation import load_questions  # noqa: E402
-from indexer.reports import SIGNALS, GapRule, gap_rules, is_gap  # noqa: E402
-from indexer.search import Searcher  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
+from indexer.reports.editors import SIGNALS, GapRule, gap_rules, is_gap  # noqa: E402
+from indexer.retrieval.evaluation import load_questions  # noqa: E402
+from indexer.retrieval.search import Searcher  # noqa: E402
 
 # The share of answered questions a rule may call gaps: a report full of false gaps is not read.
 MAX_WRONG = 0.10

@@ -21,14 +21,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
 from indexer.embedding import embedder_for  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
 
 
 def bare_encoder_rate(settings: Settings, embedder, sample: int) -> float:
     """Passages per second of `embed_documents` alone on an even sample of the built passages."""
-    from indexer.chunking import passage_embed_text
+    from indexer.kb.chunking import passage_embed_text
     from indexer.store import IndexRoot
 
     version = IndexRoot(settings.index_dir).open_current()

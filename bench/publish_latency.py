@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _server import get_json, search_url, serve, start, stop  # noqa: E402
 
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
 
 POLL_SECONDS = 0.05
 GIVE_UP_SECONDS = 120

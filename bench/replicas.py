@@ -44,8 +44,8 @@ from _server import get_json, search_url, serve, stop  # noqa: E402
 from _stats import percentile  # noqa: E402
 from search_latency import questions  # noqa: E402
 
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
 from indexer.store import IndexRoot  # noqa: E402
 from tests.services import LoadBalancer, PostgresServer, kill_tree  # noqa: E402
 

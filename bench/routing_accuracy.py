@@ -21,10 +21,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
+from indexer.retrieval.search import Searcher  # noqa: E402
 from indexer.routing.golden import load_routing_questions, routing_accuracy  # noqa: E402
-from indexer.search import Searcher  # noqa: E402
 
 
 def main() -> int:

@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _stats import percentile  # noqa: E402
 
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
-from indexer.evaluation import load_questions  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
+from indexer.retrieval.evaluation import load_questions  # noqa: E402
 from webapp import create_app  # noqa: E402
 
 EXTRA = [

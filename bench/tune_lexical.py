@@ -4,7 +4,7 @@
 
 Needs the indexes that `bench/beir.py` leaves in bench/results/ for scifact and norquad-retrieval, and
 builds the sample KB's. Prints lexical-only nDCG@10 on both benchmarks and Recall@1/@3 on the sample
-KB's golden and cross-language questions for each combination, so the constants in indexer/search.py
+KB's golden and cross-language questions for each combination, so the constants in indexer/retrieval/search.py
 rest on measurements.
 """
 
@@ -22,11 +22,11 @@ sys.path.insert(0, str(ROOT.parent))
 
 from beir import article_id, read_jsonl, read_qrels  # noqa: E402
 
-import indexer.search as search_module  # noqa: E402
-from indexer.builder import build_index  # noqa: E402
+import indexer.retrieval.search as search_module  # noqa: E402
 from indexer.config import Settings  # noqa: E402
-from indexer.evaluation import load_questions, ndcg_at, report, run  # noqa: E402
-from indexer.search import Searcher  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
+from indexer.retrieval.evaluation import load_questions, ndcg_at, report, run  # noqa: E402
+from indexer.retrieval.search import Searcher  # noqa: E402
 
 SHARED = ROOT.parent.parent / "shared" / "data"
 GRID = {

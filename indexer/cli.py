@@ -79,8 +79,8 @@ def index_command(kb_dir, index_dir, model, strict, as_json, quiet):
     named with file and line, skipped, and counted in the summary (with --strict the build fails instead).
     The live index is never touched until the new one is complete.
     """
-    from .builder import build_index
     from .errors import KBError
+    from .ingest.builder import build_index
 
     settings = settings_for(kb_dir=kb_dir, index_dir=index_dir, model=model)
     try:
@@ -107,7 +107,7 @@ def watch_command(kb_dir, index_dir, model, debounce):
     Builds once at the start, then after each burst of changes; a running `kb serve` picks the new
     version up within a second. A broken article is reported and skipped, the rest goes live.
     """
-    from .watch import watch
+    from .ingest.watch import watch
 
     def report(result, error):
         if error is not None:
@@ -137,7 +137,7 @@ def check_command(kb_dir, default_lang, as_json):
     same text pasted into two articles. Prints one line per finding, `path:line: level: message`, and
     exits 1 when any is an error. Needs no index and no model.
     """
-    from .checks import ERROR, check_kb
+    from .ingest.checks import ERROR, check_kb
 
     findings = check_kb(kb_dir, default_lang)
     errors = sum(1 for finding in findings if finding.level == ERROR)
@@ -168,7 +168,7 @@ def check_command(kb_dir, default_lang, as_json):
 def search_command(index_dir, model, k, lang, category, product, audience, mode, as_json, question):
     """Print the passages that best answer QUESTION, best article first."""
     from .errors import KBError
-    from .search import Searcher
+    from .retrieval.search import Searcher
 
     query = " ".join(question)
     filters = {"lang": lang, "category": category, "product": product, "audience": audience}
@@ -208,7 +208,7 @@ def assist_command(index_dir, model, channel, lang, k, as_json, message_file):
     """
     from .assist import Assistant, AssistRequest
     from .errors import KBError
-    from .search import Searcher
+    from .retrieval.search import Searcher
 
     try:
         text = message_file.read()
@@ -253,8 +253,8 @@ def eval_command(index_dir, model, mode, fail_under, as_json, questions_file):
     expected article, with what came first instead.
     """
     from .errors import KBError
-    from .evaluation import load_questions, report, run
-    from .search import Searcher
+    from .retrieval.evaluation import load_questions, report, run
+    from .retrieval.search import Searcher
 
     try:
         questions = load_questions(questions_file)
@@ -317,7 +317,7 @@ def serve_command(index_dir, model, host, port, workers, access_log):
             _check_query_log(settings.feedback_target)
     except KBError as exc:
         fail(str(exc))
-    from .serving import run_server
+    from webapp.serving import run_server
 
     click.echo(f"Serving index {version.name} on http://{host}:{port}/ with {workers} worker(s)", err=True)
     run_server(
@@ -377,8 +377,8 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
     from .embedding import embedder_for
     from .errors import KBError
     from .querylog import now, open_store
-    from .reasons import REASON_SECTIONS, build_reasons, reasons_csv, reasons_text
-    from .reports import as_csv, as_text, build_report
+    from .reports.editors import as_csv, as_text, build_report
+    from .reports.reasons import REASON_SECTIONS, build_reasons, reasons_csv, reasons_text
     from .store import IndexRoot
 
     # The pool's own warnings about each failed connection say no more than the one Error line.

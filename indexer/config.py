@@ -41,7 +41,7 @@ class Settings:
     proxy_hops: int = 0
     # Mark the editor cookie Secure whatever the request says (KB_SECURE_COOKIES=1), for HTTPS-only sites.
     secure_cookies: bool = False
-    # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/fusion.py).
+    # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/retrieval/fusion.py).
     fusion_weights: str | None = None
 
     @classmethod

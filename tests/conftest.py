@@ -17,9 +17,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from indexer.builder import build_index  # noqa: E402
 from indexer.config import Settings  # noqa: E402
 from indexer.embedding import embedder_for  # noqa: E402
+from indexer.ingest.builder import build_index  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_KB = ROOT / "kb"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.articles import normalize_lang, parse_article
 from indexer.errors import ArticleError
+from indexer.kb.articles import normalize_lang, parse_article
 
 
 def article(text: str, path: str = "retur/angrerett.md", default_lang: str = "nb"):

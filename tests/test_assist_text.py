@@ -11,9 +11,9 @@ from indexer.assist.needs import split_needs
 from indexer.assist.request import Turn
 from indexer.assist.subjects import Subjects
 from indexer.assist.values import extract_values, without_values
-from indexer.replies import BUILTIN_PLACEHOLDERS
-from indexer.replyframe import body_of
-from indexer.social import public_reply
+from indexer.replies.frame import body_of
+from indexer.replies.social import public_reply
+from indexer.replies.templates import BUILTIN_PLACEHOLDERS
 
 EMAIL_NB = """Hei Fjordhjem,
 

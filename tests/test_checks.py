@@ -7,8 +7,8 @@ import json
 
 from click.testing import CliRunner
 
-from indexer.checks import check_kb
 from indexer.cli import main
+from indexer.ingest.checks import check_kb
 
 from .conftest import SAMPLE_KB
 

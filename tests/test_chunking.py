@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.chunking import ChunkSettings, chunk_sections
-from indexer.markup import render_article
+from indexer.kb.chunking import ChunkSettings, chunk_sections
+from indexer.kb.markup import render_article
 
 
 @pytest.fixture(scope="module")

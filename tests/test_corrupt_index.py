@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer.builder import build_index
 from indexer.cli import main
 from indexer.errors import BuildFailed
-from indexer.search import Searcher
+from indexer.ingest.builder import build_index
+from indexer.retrieval.search import Searcher
 from indexer.store import IndexRoot, VersionWriter
 from webapp import create_app
 

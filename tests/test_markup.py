@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from indexer.markup import render_article, slugify
+from indexer.kb.markup import render_article, slugify
 
 BODY = """# <a name="reset"></a>Reset &amp; *unlock*
 

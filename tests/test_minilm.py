@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from indexer.builder import build_index
 from indexer.embedding import get_embedder
 from indexer.embedding.catalog import resolve_backend
-from indexer.search import Searcher
+from indexer.ingest.builder import build_index
+from indexer.retrieval.search import Searcher
 
 from .conftest import SAMPLE_KB
 
@@ -67,7 +67,7 @@ def test_an_index_built_with_torch_is_reused_and_searched_with_onnx(mini_setting
 
 def test_golden_questions_pass_with_minilm(tmp_path, onnx_minilm):
     from indexer.config import Settings
-    from indexer.evaluation import load_questions, report, run
+    from indexer.retrieval.evaluation import load_questions, report, run
 
     settings = Settings(kb_dir=SAMPLE_KB, index_dir=tmp_path / "index", model=MINILM)
     build_index(settings, embedder=onnx_minilm)
@@ -82,7 +82,7 @@ def test_serving_with_onnx_never_imports_torch(mini_settings, onnx_minilm):
     code = (
         "import sys, json\n"
         "from indexer.config import Settings\nfrom indexer.embedding import get_embedder\n"
-        "from indexer.search import Searcher\nfrom pathlib import Path\n"
+        "from indexer.retrieval.search import Searcher\nfrom pathlib import Path\n"
         f"s = Settings(index_dir=Path({str(settings.index_dir)!r}), model={MINILM!r}, backend='onnx')\n"
         f"e = get_embedder({MINILM!r}, 'onnx', Path({str(onnx_minilm.folder.parent)!r}))\n"
         "r = Searcher(s, e).search('TV shows E-101', k=1)\n"

@@ -8,11 +8,11 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from indexer.builder import build_index
-from indexer.checks import check_kb
 from indexer.cli import main
+from indexer.ingest.builder import build_index
+from indexer.ingest.checks import check_kb
+from indexer.kb.yamlsafe import MAX_YAML_VALUES
 from indexer.store import IndexRoot
-from indexer.yamlsafe import MAX_YAML_VALUES
 
 FRONT = "---\ntitle: {title}\nlang: nb\n---\n"
 # Seven levels of ten aliases each: 10^7 values from a few hundred bytes.

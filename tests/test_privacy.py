@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.privacy import mask, mask_address, mask_filters, mask_query_string
+from indexer.text.privacy import mask, mask_address, mask_filters, mask_query_string
 
 
 @pytest.mark.parametrize(("typed", "stored"), [

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
-from indexer.reasons import build_reasons
+from indexer.reports.reasons import build_reasons
 from indexer.store import IndexRoot
 from webapp import create_app
 

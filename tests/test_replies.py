@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.articles import parse_article
-from indexer.checks import check_kb
 from indexer.errors import ArticleError, QueryError
-from indexer.markup import render_article
-from indexer.replies import (
+from indexer.ingest.checks import check_kb
+from indexer.kb.articles import parse_article
+from indexer.kb.markup import render_article
+from indexer.replies.templates import (
     BUILTIN_PLACEHOLDERS,
     Template,
     declarations,

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from indexer.language import detect_language
 from indexer.querylog import now
-from indexer.reports import as_csv, as_text, build_report, cluster_questions, gap_rules, is_gap
+from indexer.reports.editors import as_csv, as_text, build_report, cluster_questions, gap_rules, is_gap
 from indexer.store import IndexRoot
+from indexer.text.language import detect_language
 from webapp import create_app
 
 # Paraphrases agents type for questions the sample KB does not answer, by topic.
@@ -59,7 +59,7 @@ def test_gap_rules_per_language():
 @pytest.fixture
 def logged(sample_index, embedder, feedback_store):
     """A feedback log filled through the real search, as agents would."""
-    from indexer.search import Searcher
+    from indexer.retrieval.search import Searcher
 
     store = feedback_store
     searcher = Searcher(sample_index, embedder)

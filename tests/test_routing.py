@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from indexer.builder import build_index
-from indexer.checks import check_kb
+from indexer.ingest.builder import build_index
+from indexer.ingest.checks import check_kb
+from indexer.retrieval.search import Searcher
 from indexer.routing.golden import load_routing_questions, routed
 from indexer.routing.routes import parse_routes_file
-from indexer.search import Searcher
 
 from .conftest import SAMPLE_KB
 

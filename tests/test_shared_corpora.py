@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from indexer.articles import _FRONT_MATTER, read_article
-from indexer.chunking import ChunkSettings, chunk_sections
 from indexer.errors import ArticleError
-from indexer.kbfiles import list_article_files
-from indexer.markup import render_article
+from indexer.kb.articles import _FRONT_MATTER, read_article
+from indexer.kb.chunking import ChunkSettings, chunk_sections
+from indexer.kb.files import list_article_files
+from indexer.kb.markup import render_article
 
 from .conftest import SHARED_DATA
 

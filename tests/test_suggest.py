@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.search import Searcher
+from indexer.replies.suggest import WRAPPERS, split_sentences
+from indexer.retrieval.search import Searcher
 from indexer.store import IndexRoot
-from indexer.suggest import WRAPPERS, split_sentences
 
 
 def test_split_sentences_keeps_what_a_customer_may_hear():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from indexer.search import Searcher
+from indexer.ingest.watch import watch
+from indexer.retrieval.search import Searcher
 from indexer.store import IndexRoot
-from indexer.watch import watch
 
 WAIT_SECONDS = 60
 

@@ -21,7 +21,7 @@ def test_search_api_shape(client):
 
 
 def test_api_and_cli_return_the_same_results(client, sample_index):
-    from indexer.search import Searcher
+    from indexer.retrieval.search import Searcher
 
     direct = Searcher(sample_index).search("faktura purregebyr", k=5).as_dict()
     via_api = client.get("/api/search?q=faktura purregebyr&k=5&replies=0").get_json()

@@ -10,8 +10,8 @@ from indexer.assist import Assistant
 from indexer.assist.request import MAX_MESSAGE_CHARS
 from indexer.config import Settings
 from indexer.querylog import open_store
-from indexer.search import RELOAD_SECONDS, Searcher
-from indexer.sessions import SignedOutSessions
+from indexer.retrieval.search import RELOAD_SECONDS, Searcher
+from webapp.sessions import SignedOutSessions
 
 from .jsonbody import BoundedJSONProvider
 from .limits import rate_limits

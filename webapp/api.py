@@ -9,11 +9,11 @@ from werkzeug.datastructures import MultiDict
 
 from indexer.assist import AssistRequest
 from indexer.errors import NotFound, QueryError, TooMany
+from indexer.handoff.escalation import escalate
 from indexer.querylog import check_contact_feedback, check_event, check_rating
-from indexer.replies import CHANNELS
-from indexer.routing.escalation import escalate
-from indexer.search import FILTERS
-from indexer.suggest import render_reply
+from indexer.replies.suggest import render_reply
+from indexer.replies.templates import CHANNELS
+from indexer.retrieval.search import FILTERS
 
 from . import querylog
 from .jsonbody import UnsafeJSON

@@ -11,7 +11,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from indexer.lexical import ANALYZER, STEMMERS, STOPWORDS, Analyzer, fold
+from indexer.text.lexical import ANALYZER, STEMMERS, STOPWORDS, Analyzer, fold
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 LANGUAGES = tuple(STEMMERS)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from indexer import __version__
 from indexer.assist.request import MAX_MESSAGE_CHARS, MAX_RESULTS_PER_NEED, MAX_TURNS, ROLES
 from indexer.config import MAX_QUERY_CHARS, MAX_RESULTS
+from indexer.handoff.escalation import MAX_HANDOFF_ARTICLES
+from indexer.handoff.note import MAX_ADDED_CHARS
 from indexer.querylog import CONTACT_KINDS, EVENTS, MAX_COMMENT_CHARS, RATINGS
-from indexer.replies import CHANNELS, MAX_VALUE_CHARS
-from indexer.routing.escalation import MAX_HANDOFF_ARTICLES
-from indexer.routing.handoff import MAX_ADDED_CHARS
-from indexer.search import MODES
+from indexer.replies.templates import CHANNELS, MAX_VALUE_CHARS
+from indexer.retrieval.search import MODES
 
 
 def _error(description: str) -> dict:

@@ -7,8 +7,8 @@ from flask import current_app, request
 from indexer.assist import AssistResponse
 from indexer.assist.values import without_values
 from indexer.errors import FeedbackOff, KBError
-from indexer.privacy import mask_filters
-from indexer.search import SearchResponse
+from indexer.retrieval.search import SearchResponse
+from indexer.text.privacy import mask_filters
 
 # A search id as the store makes them (secrets.token_urlsafe(12)); anything else is not looked up.
 MAX_SEARCH_ID_CHARS = 32

@@ -13,8 +13,8 @@ import time
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from indexer.querylog import now
-from indexer.reasons import REASON_SECTIONS, build_reasons, reasons_csv
-from indexer.reports import SECTIONS, as_csv, build_report
+from indexer.reports.editors import SECTIONS, as_csv, build_report
+from indexer.reports.reasons import REASON_SECTIONS, build_reasons, reasons_csv
 
 from . import querylog
 from .charts import bar_chart, column_chart

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 from ..config import MAX_QUERY_CHARS
 from ..errors import NothingToAnswer
-from ..language import detect_language
-from ..privacy import mask
-from ..replies import declared_for
-from ..search import SearchResponse
+from ..replies.templates import declared_for
+from ..retrieval.search import SearchResponse
+from ..text.language import detect_language
+from ..text.privacy import mask
 from .cleaning import CleanedMessage, clean_message
 from .compose import choose_answer, compose_reply
 from .conversation import earlier_subject, latest_customer_turns

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..replies import PLACEHOLDER, fill
-from ..replyframe import body_of, frame
-from ..social import GREETING, TO_PRIVATE, public_reply
+from ..replies.frame import body_of, frame
+from ..replies.social import GREETING, TO_PRIVATE, public_reply
+from ..replies.templates import PLACEHOLDER, fill
 from .values import placeholder_values
 
 # Results of a need that may answer it, best first; lower ones are rarely what the customer asked.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..lexical import Analyzer
+from ..text.lexical import Analyzer
 
 # Abbreviations whose full stop does not end a sentence.
 _ABBREVIATIONS = (

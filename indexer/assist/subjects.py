@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_NORWEGIAN
 
-from ..lexical import ANALYZER, fold
+from ..text.lexical import ANALYZER, fold
 
 _WORD = re.compile(r"[0-9a-zæøå]+")
 # A name counts as mentioned when its rarest word is in the text and this share of its weight (its rarer

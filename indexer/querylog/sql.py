@@ -12,7 +12,7 @@ import secrets
 import time
 from typing import Protocol
 
-from ..privacy import mask, mask_value
+from ..text.privacy import mask, mask_value
 from .records import (
     LOGGED_RESULTS,
     MERGE_SECONDS,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..lexical import STEMMERS
-from ..synonyms import contains_phrase, phrase_form
+from ..kb.synonyms import contains_phrase, phrase_form
+from ..text.lexical import STEMMERS
 from .routes import Department, Routes
 
 # Further routes shown behind the first one (the article's own route behind an urgent one, say).

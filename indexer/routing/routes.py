@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from .. import yamlsafe
 from ..errors import ArticleError
-from ..kbfiles import is_inside
+from ..kb import yamlsafe
+from ..kb.files import is_inside
 
 ROUTES_FILE = "_routes.yaml"
 LANGUAGES = ("nb", "en")

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .articles import AUDIENCES
-from .cache import LRUCache
-from .config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
-from .embedding import Embedder, embedder_for
-from .errors import KBError, QueryError
+from ..cache import LRUCache
+from ..config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
+from ..embedding import Embedder, embedder_for
+from ..errors import KBError, QueryError
+from ..kb.articles import AUDIENCES
+from ..replies.suggest import ReplySuggester
+from ..replies.templates import CHANNELS
+from ..store import IndexRoot, IndexVersion
+from ..text.language import detect_language
+from ..text.lexical import ANALYZER
 from .fusion import dense_needed, fuse, parse_weights, weights_for
-from .language import detect_language
-from .lexical import ANALYZER
-from .replies import CHANNELS
-from .store import IndexRoot, IndexVersion
-from .suggest import ReplySuggester
 
 logger = logging.getLogger(__name__)
 

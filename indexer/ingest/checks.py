@@ -12,14 +12,14 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .articles import AUDIENCES, LANGUAGES, LOCALE_KEYS, Article, parse_article
-from .errors import ArticleError
-from .kbfiles import list_article_files
-from .markup import ARTICLE_ROUTE, render_article
-from .rawhtml import unclosed_block_warning
-from .replies import check_templates, declarations, load_kb_declarations
-from .routing.routes import ROUTES_FILE, Routes, parse_routes_file
-from .synonyms import Synonyms
+from ..errors import ArticleError
+from ..kb.articles import AUDIENCES, LANGUAGES, LOCALE_KEYS, Article, parse_article
+from ..kb.files import list_article_files
+from ..kb.markup import ARTICLE_ROUTE, render_article
+from ..kb.rawhtml import unclosed_block_warning
+from ..kb.synonyms import Synonyms
+from ..replies.templates import check_templates, declarations, load_kb_declarations
+from ..routing.routes import ROUTES_FILE, Routes, parse_routes_file
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 # How far ahead a review date counts as due soon.

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cache import LRUCache
-from .errors import IncompleteReply, NotFound, QueryError, ReplyRefused
-from .lexical import ANALYZER
-from .replies import ANY_CHANNEL, CHANNELS, declared_for, fill, placeholder_fields, validate_values
-from .replyframe import body_of
+from ..cache import LRUCache
+from ..errors import IncompleteReply, NotFound, QueryError, ReplyRefused
+from ..store import IndexVersion
+from ..text.lexical import ANALYZER
+from .frame import body_of
 from .social import public_reply
-from .store import IndexVersion
+from .templates import ANY_CHANNEL, CHANNELS, declared_for, fill, placeholder_fields, validate_values
 
 # Results (best first) that get extracts; templates are cheap and offered for every result.
 EXTRACT_RESULTS = 3

@@ -13,11 +13,11 @@ import datetime as dt
 import json
 from collections import Counter, defaultdict
 
-from .assist.subjects import Subjects
-from .querylog import CONTACT_KINDS, FeedbackStore, now, timestamp
-from .reports import rows_as_csv
-from .routing.matching import QuestionRouting
-from .store import IndexVersion
+from ..assist.subjects import Subjects
+from ..querylog import CONTACT_KINDS, FeedbackStore, now, timestamp
+from ..routing.matching import QuestionRouting
+from ..store import IndexVersion
+from .editors import rows_as_csv
 
 DIMENSIONS = ("category", "product", "department")
 MEASURES = ("searches", "used", "ratings", "helped", "escalations", *CONTACT_KINDS)

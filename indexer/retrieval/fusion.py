@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
-from .errors import KBError
+from ..embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
+from ..errors import KBError
 
 # The constant of the original paper; it damps the difference between the first few ranks.
 RRF_K = 60

@@ -10,10 +10,10 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from ..config import Settings
+from ..embedding import Embedder, embedder_for
+from ..errors import KBError
 from .builder import BuildReport, build_index
-from .config import Settings
-from .embedding import Embedder, embedder_for
-from .errors import KBError
 
 # Editors' tools write a file in several steps; wait this long after the last event before building.
 DEBOUNCE_SECONDS = 0.5

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 from gunicorn.glogging import Logger
 
-from .errors import KBError
-from .privacy import mask_address, mask_query_string
+from indexer.errors import KBError
+from indexer.text.privacy import mask_address, mask_query_string
 
 # off: no request log; paths: time, method, path, status, size and duration; full: also the query string,
 # the referring page's path and query, the user agent and the client's network (all masked).

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import ArticleError
+from ..text.language import detect_text_language
 from . import yamlsafe
-from .errors import ArticleError
-from .language import detect_text_language
 from .rawhtml import unclosed_block_warning
 
 AUDIENCES = ("customer", "internal")

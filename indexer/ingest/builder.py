@@ -15,18 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .articles import Article, content_hash, parse_article
-from .chunking import ChunkSettings, chunk_sections
-from .config import Settings
-from .embedding import Embedder, describe, embedder_for
-from .errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBError
-from .kbfiles import list_article_files
-from .lexical import ANALYZER, LexicalIndex, passage_terms
-from .markup import render_article
-from .replies import check_templates, load_kb_declarations
-from .routing.routes import ROUTES_FILE, Routes, parse_routes_file
-from .store import IndexRoot, IndexVersion
-from .synonyms import Synonyms
+from ..config import Settings
+from ..embedding import Embedder, describe, embedder_for
+from ..errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBError
+from ..kb.articles import Article, content_hash, parse_article
+from ..kb.chunking import ChunkSettings, chunk_sections
+from ..kb.files import list_article_files
+from ..kb.markup import render_article
+from ..kb.synonyms import Synonyms
+from ..replies.templates import check_templates, load_kb_declarations
+from ..routing.routes import ROUTES_FILE, Routes, parse_routes_file
+from ..store import IndexRoot, IndexVersion
+from ..text.lexical import ANALYZER, LexicalIndex, passage_terms
 
 Progress = Callable[[str], None]
 

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import rawhtml
-from .errors import ArticleError, QueryError
-from .kbfiles import read_kb_yaml
+from ..errors import ArticleError, QueryError
+from ..kb import rawhtml
+from ..kb.files import read_kb_yaml
 
 CHANNELS = ("chat", "email", "phone", "social")
 # A template written for no channel in particular; it serves each channel without a variant of its own.

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 from ..config import MAX_QUERY_CHARS
 from ..errors import CommentTooLong, QueryError
-from ..privacy import mask
-from .routes import DEFAULT_KEEPS, Department
+from ..routing.routes import DEFAULT_KEEPS, Department
+from ..text.privacy import mask
 from .values import VALUE_PATTERNS, found_values, value_spans
 
 # The agent's own words on a hand-off: a few sentences, as a CRM summary field holds.

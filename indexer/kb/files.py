@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import ArticleError
 from . import yamlsafe
-from .errors import ArticleError
 
 # Not articles: the editors' own notes, synonyms and other files that start with '_' or '.'.
 SKIPPED_NAMES = {"readme.md", "license.md", "changelog.md", "contributing.md", "security.md"}

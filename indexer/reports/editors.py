@@ -17,11 +17,11 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
-from .config import DEFAULT_MODEL
-from .embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
-from .lexical import ANALYZER
-from .querylog import RATINGS, FeedbackStore, now, timestamp
-from .store import IndexVersion
+from ..config import DEFAULT_MODEL
+from ..embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
+from ..querylog import RATINGS, FeedbackStore, now, timestamp
+from ..store import IndexVersion
+from ..text.lexical import ANALYZER
 
 SIGNALS = ("keywords", "meaning")
 

@@ -14,9 +14,9 @@ from ..assist.request import MAX_MESSAGE_CHARS
 from ..assist.subjects import Subjects
 from ..config import MAX_QUERY_CHARS
 from ..errors import NotFound, QueryError
-from ..language import detect_language
-from ..privacy import mask
-from .handoff import HandoffNote, check_handoff_text, write_note
+from ..text.language import detect_language
+from ..text.privacy import mask
+from .note import HandoffNote, check_handoff_text, write_note
 
 # Articles a hand-off names as answered: the ones on the agent's screen, not the whole result list.
 MAX_HANDOFF_ARTICLES = 5

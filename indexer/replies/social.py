@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .privacy import mask
+from ..text.privacy import mask
 
 # Placeholders that stand for personal data; a public reply never fills or keeps them.
 PERSONAL_PLACEHOLDERS = frozenset({

@@ -28,12 +28,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .embedding.catalog import canonical_name
-from .errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, KBError, NotFound
-from .lexical import LexicalIndex
-from .routing.matching import Router
-from .routing.routes import Routes
-from .synonyms import Synonyms
+from ..embedding.catalog import canonical_name
+from ..errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, KBError, NotFound
+from ..kb.synonyms import Synonyms
+from ..routing.matching import Router
+from ..routing.routes import Routes
+from ..text.lexical import LexicalIndex
 
 # Filters an agent may combine, and the article column each one reads.
 FILTER_COLUMNS = {"lang": "a.lang", "category": "a.category", "audience": "a.audience"}

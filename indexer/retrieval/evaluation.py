@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import KBError
+from ..errors import KBError
 
 CUTOFFS = (1, 3, 5)
 DEPTH = 10

@@ -8,7 +8,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from .errors import KBError
+from indexer.errors import KBError
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS signed_out (session TEXT PRIMARY KEY, expires INTEGER NOT NULL)"
 

@@ -14,9 +14,9 @@ import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-from .errors import ArticleError
+from ..errors import ArticleError
+from ..replies.templates import reply_heading_lang
 from .rawhtml import drop_scripts
-from .replies import reply_heading_lang
 
 # Where the web app serves articles; relative `.md` links inside the KB are rewritten to point there.
 ARTICLE_ROUTE = "/articles/"

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ArticleError
-from .kbfiles import read_kb_yaml
-from .lexical import ANALYZER, STEMMERS, Analyzer
+from ..errors import ArticleError
+from ..text.lexical import ANALYZER, STEMMERS, Analyzer
+from .files import read_kb_yaml
 
 SYNONYMS_FILE = "_synonyms.yaml"
 MAX_GROUPS = 10_000
