@@ -15,7 +15,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from ..errors import ArticleError
-from ..replies.templates import reply_heading_lang
+from .headings import reply_heading_lang
 from .rawhtml import drop_scripts
 
 # Where the web app serves articles; relative `.md` links inside the KB are rewritten to point there.

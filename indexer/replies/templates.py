@@ -17,19 +17,11 @@ from pathlib import Path
 from ..errors import ArticleError, QueryError
 from ..kb import rawhtml
 from ..kb.files import read_kb_yaml
+from ..kb.headings import channel_heading, reply_heading_lang
 
 CHANNELS = ("chat", "email", "phone", "social")
 # A template written for no channel in particular; it serves each channel without a variant of its own.
 ANY_CHANNEL = "any"
-REPLY_HEADINGS = {
-    "svar til kunde": "nb", "svar til kunden": "nb", "svar til kunder": "nb",
-    "reply to customer": "en", "reply to the customer": "en", "reply to customers": "en",
-}
-CHANNEL_HEADINGS = {
-    "telefon": "phone", "phone": "phone", "chat": "chat",
-    "e-post": "email", "epost": "email", "email": "email", "e-mail": "email",
-    "sosiale medier": "social", "social media": "social", "social": "social",
-}
 PLACEHOLDERS_FILE = "_placeholders.yaml"
 PLACEHOLDER = re.compile(r"\{([a-zæøå][a-zæøå0-9_]{0,39})\}")
 MAX_VALUE_CHARS = 200
@@ -83,11 +75,6 @@ class Filled:
         return not self.missing
 
 
-def reply_heading_lang(heading: str) -> str | None:
-    """The language of a reply section's heading, or None for any other heading."""
-    return REPLY_HEADINGS.get(_normal_heading(heading))
-
-
 def parse_templates(body: str, body_line: int = 1) -> tuple[list[Template], list[tuple[int, str]]]:
     """The templates in an article body, and (line, message) warnings for what could not be read."""
     templates: list[Template] = []
@@ -110,7 +97,7 @@ def parse_templates(body: str, body_line: int = 1) -> tuple[list[Template], list
                 if found:
                     reply_level, lang, channel = level, found, ANY_CHANNEL
                 continue
-            channel = CHANNEL_HEADINGS.get(_normal_heading(text), "")
+            channel = channel_heading(text)
             if not channel:
                 warnings.append((number, f"reply section has an unknown channel heading {text.strip()!r}; "
                                          "use Telefon/Phone, Chat, E-post/Email or Sosiale medier/Social media"))
@@ -255,7 +242,3 @@ def fill(text: str, values: dict[str, str], declared: dict[str, str | None]) -> 
 def _clean_value(value: str) -> str:
     """One line of text: control characters and line breaks become spaces."""
     return _CONTROL.sub(" ", value).strip()
-
-
-def _normal_heading(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[*_`:]", "", text)).strip().lower()
