@@ -32,7 +32,7 @@ def bare_encoder_rate(settings: Settings, embedder, sample: int) -> float:
     from indexer.store import IndexRoot
 
     version = IndexRoot(settings.index_dir).open_current()
-    rows = version.db.execute("SELECT heading_path, text FROM passages ORDER BY id").fetchall()
+    rows = version.all_passages()
     step = max(1, len(rows) // sample)
     texts = [passage_embed_text(json.loads(row["heading_path"]), row["text"]) for row in rows[::step]][:sample]
     began = time.perf_counter()

@@ -74,6 +74,6 @@ def test_every_sample_kb_passage_fits(sample_index):
     from indexer.store import IndexRoot
 
     version = IndexRoot(sample_index.index_dir).open_current()
-    counts = [row[0] for row in version.db.execute("SELECT token_count FROM passages")]
+    counts = [row["token_count"] for row in version.all_passages()]
     assert len(counts) > 200
     assert max(counts) <= version.manifest["chunking"]["max_tokens"]

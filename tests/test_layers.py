@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import re
 from pathlib import Path
 
 import grimp
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 # The CLI is an edge like the web app: it may start the server, nothing else in the core may.
 EDGES = {"indexer.cli"}
 
@@ -73,3 +75,29 @@ def test_every_package_says_what_it_owns(package):
     silent = [str(init.relative_to(root.parent)) for init in sorted(root.rglob("__init__.py"))
               if not ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))]
     assert silent == []
+
+
+# A statement over one of an index version's tables (see indexer/store/schema.py).
+INDEX_SQL = re.compile(r"\b(?:SELECT|INSERT|UPDATE|DELETE)\b.*?\b(?:FROM|INTO|UPDATE|JOIN)\s+"
+                       r"(?:passages|articles|replies)\b")
+
+
+def sql_over_index_versions(root: Path) -> dict[str, list[int]]:
+    """Per file below `root`, the lines that hold SQL over an index version's tables."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        lines = [number for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                 if INDEX_SQL.search(line)]
+        if lines:
+            found[str(path.relative_to(ROOT))] = lines
+    return found
+
+
+def test_only_the_store_writes_sql_over_an_index_version():
+    """The store owns the schema: builder, search, suggest, the web app, tests and benches call its named reads."""
+    found = {}
+    for folder in ("indexer", "webapp", "tests", "bench"):
+        found.update(sql_over_index_versions(ROOT / folder))
+    store = {path for path in found if path.startswith("indexer/store/")}
+    assert store, "the pattern finds the store's own statements"
+    assert {path: lines for path, lines in found.items() if path not in store and path != "tests/test_layers.py"} == {}

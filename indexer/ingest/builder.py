@@ -260,12 +260,10 @@ class _Reusable:
         self._vectors: np.ndarray | None = None
 
     def _load(self) -> None:
-        db = self.version.db
         self._passages = {}
-        for row in db.execute("SELECT id, article_id, heading_path, anchor, text, token_count, terms FROM passages"
-                              " ORDER BY article_id, ordinal"):
+        for row in self.version.all_passages():
             self._passages.setdefault(row["article_id"], []).append(row)
-        for row in db.execute("SELECT article_id, lang, channel, text, line FROM replies"):
+        for row in self.version.all_replies():
             self._replies.setdefault(row["article_id"], []).append(
                 {"lang": row["lang"], "channel": row["channel"], "text": row["text"], "line": row["line"]})
         self._vectors = self.version.vectors()

@@ -252,10 +252,7 @@ def _candidates(version: IndexVersion, result: dict) -> list[dict]:
     """The passages an extract may come from: the result's best, those behind it, and the article's first,
     where editors put the short answer."""
     shown = {result["passage_id"], *(more["passage_id"] for more in result.get("more", []))}
-    first = version.db.execute(
-        "SELECT id, anchor, text FROM passages WHERE article_id = ? ORDER BY ordinal LIMIT 1",
-        (result["article_id"],),
-    ).fetchone()
+    first = version.first_passage(result["article_id"])
     lead = []
     if first is not None and first["id"] not in shown:
         lead = [{**result, "passage_id": first["id"], "anchor": first["anchor"], "text": first["text"], "section": ""}]

@@ -295,11 +295,9 @@ def _keyword_coverage(version: IndexVersion, weights: dict[str, float], results:
     ids = [result["passage_id"] for result in results[:COVERAGE_RESULTS]]
     if not ids:
         return 0.0
-    marks = ",".join("?" * len(ids))
-    rows = version.db.execute(f"SELECT terms FROM passages WHERE id IN ({marks})", ids).fetchall()  # noqa: S608
     best = 0.0
-    for row in rows:
-        held = set(row["terms"].split())
+    for terms in version.passage_terms(ids):
+        held = set(terms)
         best = max(best, sum(weight for term, weight in weights.items() if term in held))
     return round(best / total, 4)
 

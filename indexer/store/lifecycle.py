@@ -6,6 +6,9 @@ Layout of an index root:
     versions/<version>/     index.faiss, meta.sqlite, lexical/, manifest.json
     versions/<name>.partial a build in progress (or one that crashed); never read
     build.lock              held by the one build that may run at a time
+
+This module owns the lifecycle (the build lock, the writer, the switch, removing old versions); reading a
+built version is `reads`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,9 @@ import errno
 import fcntl
 import json
 import os
-import re
 import secrets
 import shutil
 import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,65 +29,13 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from ..embedding.catalog import canonical_name
-from ..errors import IndexCorrupt, IndexLocked, IndexMismatch, IndexNotFound, KBError, NotFound
-from ..kb.synonyms import Synonyms
-from ..routing.matching import Router
-from ..routing.routes import Routes
+from ..errors import IndexLocked, IndexNotFound, KBError, NotFound
 from ..text.lexical import LexicalIndex
+from .reads import IndexVersion, passage_article
+from .schema import ARTICLE_COLUMNS, FORMAT_VERSION, SCHEMA, VERSION_NAME
 
-# Filters an agent may combine, and the article column each one reads.
-FILTER_COLUMNS = {"lang": "a.lang", "category": "a.category", "audience": "a.audience"}
-MAX_CACHED_FILTERS = 256
-
-FORMAT_VERSION = 3
+# Versions kept after a build: the live one and the two before it, for a server still reading them.
 KEEP_VERSIONS = 3
-
-SCHEMA = """
-CREATE TABLE articles (
-    id TEXT PRIMARY KEY,
-    path TEXT NOT NULL UNIQUE,
-    title TEXT NOT NULL,
-    lang TEXT NOT NULL,
-    category TEXT,
-    audience TEXT NOT NULL,
-    owner TEXT,
-    updated TEXT,
-    review_by TEXT,
-    products TEXT NOT NULL,
-    tags TEXT NOT NULL,
-    metadata TEXT NOT NULL,
-    html TEXT NOT NULL,
-    content_hash TEXT NOT NULL
-);
-CREATE TABLE passages (
-    id INTEGER PRIMARY KEY,
-    article_id TEXT NOT NULL REFERENCES articles(id),
-    ordinal INTEGER NOT NULL,
-    heading_path TEXT NOT NULL,
-    anchor TEXT NOT NULL,
-    text TEXT NOT NULL,
-    token_count INTEGER NOT NULL,
-    terms TEXT NOT NULL  -- analysed keyword terms, space-separated: a rebuild reuses them as it reuses vectors
-);
-CREATE INDEX passages_by_article ON passages(article_id, ordinal);
-CREATE TABLE replies (
-    article_id TEXT NOT NULL REFERENCES articles(id),
-    lang TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    text TEXT NOT NULL,
-    line INTEGER NOT NULL,
-    PRIMARY KEY (article_id, lang, channel)
-);
-"""
-
-ARTICLE_COLUMNS = (
-    "id", "path", "title", "lang", "category", "audience", "owner", "updated", "review_by",
-    "products", "tags", "metadata", "html", "content_hash",
-)
-
-
-VERSION_NAME = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
 
 
 def new_version_name() -> str:
@@ -154,12 +103,7 @@ class IndexRoot:
         if not isinstance(name, str) or not VERSION_NAME.match(name) or \
                 not (self.version_dir(name) / "meta.sqlite").is_file():
             raise NotFound(f"no index version {str(name)[:40]!r} (it may have been replaced and removed)")
-        uri = (self.version_dir(name) / "meta.sqlite").resolve().as_uri() + "?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
-            row = connection.execute("SELECT article_id FROM passages WHERE id = ?", (passage_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no passage {passage_id} in index version {name}")
-        return row[0]
+        return passage_article(self.version_dir(name), passage_id)
 
     def start_version(self) -> VersionWriter:
         """A writer for a new version in a `.partial` directory beside the live one."""
@@ -199,8 +143,8 @@ class VersionWriter:
         self.name = name
         self.partial = root.versions / f"{name}.partial"
         self.partial.mkdir(parents=True)
-        self.db = sqlite3.connect(self.partial / "meta.sqlite")
-        self.db.executescript(SCHEMA)
+        self._db = sqlite3.connect(self.partial / "meta.sqlite")
+        self._db.executescript(SCHEMA)
         self._vectors: list[np.ndarray] = []
         self._next_id = 0
 
@@ -208,11 +152,11 @@ class VersionWriter:
         """Store one article, its passages and their vectors (row i of `vectors` is passage i), and its replies."""
         if len(passages) != len(vectors):
             raise KBError(f"{row['path']}: {len(passages)} passages but {len(vectors)} vectors")
-        self.db.execute(
+        self._db.execute(
             f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})",
             [row[column] for column in ARTICLE_COLUMNS],
         )
-        self.db.executemany(
+        self._db.executemany(
             "INSERT INTO passages (id, article_id, ordinal, heading_path, anchor, text, token_count, terms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -224,7 +168,7 @@ class VersionWriter:
                 for ordinal, p in enumerate(passages)
             ],
         )
-        self.db.executemany(
+        self._db.executemany(
             "INSERT INTO replies (article_id, lang, channel, text, line) VALUES (?, ?, ?, ?, ?)",
             [(row["id"], reply["lang"], reply["channel"], reply["text"], reply["line"]) for reply in replies],
         )
@@ -251,8 +195,8 @@ class VersionWriter:
             json.dumps(placeholders or {}, ensure_ascii=False), encoding="utf-8"
         )
         (self.partial / "routes.json").write_text(json.dumps(routes or {}, ensure_ascii=False), encoding="utf-8")
-        self.db.commit()
-        self.db.close()
+        self._db.commit()
+        self._db.close()
         manifest = dict(manifest, format=FORMAT_VERSION, version=self.name)
         manifest["counts"] = dict(manifest.get("counts", {}), passages=int(index.ntotal))
         (self.partial / "manifest.json").write_text(
@@ -271,245 +215,8 @@ class VersionWriter:
     def abort(self) -> None:
         """Throw the partial version away; the live one was never touched."""
         with contextlib.suppress(sqlite3.Error):
-            self.db.close()
+            self._db.close()
         shutil.rmtree(self.partial, ignore_errors=True)
-
-
-class IndexVersion:
-    """A built version opened for reading: vectors in memory, metadata through per-thread SQLite handles."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        manifest_file = self.path / "manifest.json"
-        if not manifest_file.is_file() and not self.path.is_dir():
-            raise IndexNotFound(f"{self.path} is not a built index version (no manifest.json)")
-        self.manifest = self._part("manifest.json", lambda path: _manifest(path.read_text(encoding="utf-8")))
-        if self.manifest.get("format") != FORMAT_VERSION:
-            raise IndexMismatch(
-                f"{self.path} has index format {self.manifest.get('format')}, this program reads format "
-                f"{FORMAT_VERSION}; rebuild it with: kb index"
-            )
-        if not isinstance(self.manifest.get("model"), dict) or not isinstance(self.manifest.get("version"), str):
-            raise IndexCorrupt(f"index version {self.path.name} cannot be opened: manifest.json lacks the model or "
-                               "version; rebuild it with: kb index")
-        self.index = self._part("index.faiss", lambda path: faiss.read_index(str(path)))
-        self._lexical: LexicalIndex | None = None
-        self.synonyms = self._part("synonyms.json",
-                                   lambda path: Synonyms(json.loads(path.read_text(encoding="utf-8"))))
-        # KB-wide placeholder declarations (_placeholders.yaml) as they were when this version was built.
-        self.placeholders = self._part("placeholders.json", lambda path: json.loads(path.read_text(encoding="utf-8")))
-        # Escalation routes (_routes.yaml) as they were when this version was built; none in older versions.
-        routes_file = self.path / "routes.json"
-        routes = json.loads(routes_file.read_text(encoding="utf-8")) if routes_file.is_file() else None
-        self.router = Router(Routes.from_dict(routes))
-        self._local = threading.local()
-        self._filter_cache: dict[tuple, np.ndarray] = {}
-        self._facets: dict[str, list[str]] | None = None
-        self._priors: dict[tuple[str, float], np.ndarray] = {}
-
-    def _part(self, name: str, read):
-        """One file of the version read with `read`; IndexCorrupt naming it when it is missing or damaged."""
-        try:
-            return read(self.path / name)
-        except (OSError, RuntimeError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:
-            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
-            raise IndexCorrupt(f"index version {self.path.name} cannot be opened: {name} is missing or damaged "
-                               f"({detail}); rebuild it with: kb index") from None
-
-    @property
-    def lexical(self) -> LexicalIndex:
-        """The keyword index, read on first use: a build that only reuses vectors never needs it."""
-        if self._lexical is None:
-            self._lexical = self._part("lexical", LexicalIndex.load)
-        return self._lexical
-
-    def verify(self) -> None:
-        """Read every part once and check they agree, so a damaged version is refused before it serves."""
-        checked = self._part("meta.sqlite", lambda path: (
-            self.db.execute("PRAGMA quick_check").fetchone()[0],
-            self.db.execute("SELECT count(*) FROM passages").fetchone()[0],
-            self.db.execute("SELECT count(*) FROM articles").fetchone()[0]))
-        if checked[0] != "ok":
-            raise IndexCorrupt(f"index version {self.name} cannot be opened: meta.sqlite is damaged ({checked[0]}); "
-                               "rebuild it with: kb index")
-        counts = {"index.faiss": int(self.index.ntotal), "meta.sqlite": checked[1], "lexical": self.lexical.size}
-        if len(set(counts.values())) > 1:
-            held = ", ".join(f"{name} {count:,}" for name, count in counts.items())
-            raise IndexCorrupt(f"index version {self.name} cannot be opened: its parts hold different numbers of "
-                               f"passages ({held}); rebuild it with: kb index")
-
-    @property
-    def name(self) -> str:
-        """The version's name, as CURRENT holds it."""
-        return self.manifest["version"]
-
-    @property
-    def dimension(self) -> int:
-        """Vector length the index was built with."""
-        return int(self.index.d)
-
-    def check_model(self, model_name: str, dimension: int | None = None, weights_sha256: str | None = None) -> None:
-        """Refuse to search with a model other than the one that built the index (by name, vector length and,
-        for the bundled e5, the checksum of its weights)."""
-        built = self.manifest["model"]
-        built_with = built["name"]
-        if canonical_name(built_with) != canonical_name(model_name):
-            raise IndexMismatch(
-                f"index {self.name} was built with model {built_with!r}, but the configured model is "
-                f"{model_name!r}; rebuild with 'kb index' or configure the same model (KB_MODEL)"
-            )
-        if dimension is not None and dimension != self.dimension:
-            raise IndexMismatch(
-                f"index {self.name} holds {self.dimension}-dimensional vectors, but model {model_name!r} "
-                f"returns {dimension}; rebuild with 'kb index'"
-            )
-        built_sha = built.get("weights_sha256")
-        if weights_sha256 and built_sha and built_sha != weights_sha256:
-            raise IndexMismatch(
-                f"index {self.name} was built with other weights of {built_with!r} than the installed ones; "
-                "rebuild with 'kb index'"
-            )
-
-    @property
-    def db(self) -> sqlite3.Connection:
-        """A read-only connection for the calling thread."""
-        connection = getattr(self._local, "db", None)
-        if connection is None:
-            uri = (self.path / "meta.sqlite").resolve().as_uri() + "?mode=ro"
-            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            connection.row_factory = sqlite3.Row
-            self._local.db = connection
-        return connection
-
-    def allowed(self, filters: dict | None) -> np.ndarray | None:
-        """A mask over passage ids for the given filters (lang, category, audience, product), or None for all."""
-        filters = {key: value for key, value in (filters or {}).items() if value}
-        if not filters:
-            return None
-        key = tuple(sorted(filters.items()))
-        mask = self._filter_cache.get(key)
-        if mask is None:
-            clauses, params = [], []
-            for name, value in sorted(filters.items()):
-                if name == "product":
-                    clauses.append("EXISTS (SELECT 1 FROM json_each(a.products) WHERE lower(value) = lower(?))")
-                else:
-                    clauses.append(f"lower({FILTER_COLUMNS[name]}) = lower(?)")
-                params.append(value)
-            ids = [row[0] for row in self.db.execute(
-                "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE " + " AND ".join(clauses),
-                params,
-            )]
-            mask = np.zeros(self.index.ntotal, dtype=bool)
-            mask[np.asarray(ids, dtype=np.int64)] = True
-            if len(self._filter_cache) >= MAX_CACHED_FILTERS:
-                self._filter_cache.clear()
-            self._filter_cache[key] = mask
-        return mask
-
-    def search(self, vector: np.ndarray, count: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(passage id, score) pairs, best first, only among `allowed` passages when a mask is given."""
-        params = None
-        if allowed is not None:
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            if len(ids) == 0:
-                return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-            count = min(count, len(ids))
-        count = min(count, self.index.ntotal)
-        if count <= 0:
-            return []
-        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        scores, ids = self.index.search(query, count, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
-
-    def vectors(self) -> np.ndarray:
-        """All stored vectors, row i for passage id i (to reuse them in the next build)."""
-        if self.index.ntotal == 0:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return self.index.reconstruct_n(0, self.index.ntotal)
-
-    def passages(self, ids: list[int]) -> dict[int, sqlite3.Row]:
-        """Passage rows joined with their article's fields, keyed by passage id."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(
-            "SELECT p.id, p.article_id, p.ordinal, p.heading_path, p.anchor, p.text, a.title, a.lang, a.path,"
-            " a.category, a.audience, a.owner, a.updated, a.review_by, a.products, a.tags"
-            f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
-            ids,
-        ).fetchall()
-        return {row["id"]: row for row in rows}
-
-    def article(self, article_id: str) -> sqlite3.Row | None:
-        """One article's row by id, or by its path inside the KB (links are written as paths)."""
-        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
-        if row is None:
-            row = self.db.execute("SELECT * FROM articles WHERE path = ?", (article_id + ".md",)).fetchone()
-        return row
-
-    def language_prior(self, lang: str, other_factor: float) -> np.ndarray:
-        """Per passage id: 1 for passages in `lang`, `other_factor` for the rest; computed once per pair."""
-        key = (lang, other_factor)
-        prior = self._priors.get(key)
-        if prior is None:
-            prior = np.full(self.index.ntotal, other_factor, dtype=np.float32)
-            same = [row[0] for row in self.db.execute(
-                "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE a.lang = ?", (lang,)
-            )]
-            prior[np.asarray(same, dtype=np.int64)] = 1.0
-            self._priors[key] = prior
-        return prior
-
-    def facets(self) -> dict[str, list[str]]:
-        """The values each filter can take in this version, for the page's selectors."""
-        if self._facets is None:
-            db = self.db
-            self._facets = {
-                "lang": [r[0] for r in db.execute("SELECT DISTINCT lang FROM articles ORDER BY 1")],
-                "category": [r[0] for r in db.execute(
-                    "SELECT DISTINCT category FROM articles WHERE category IS NOT NULL ORDER BY 1")],
-                "product": [r[0] for r in db.execute(
-                    "SELECT DISTINCT value FROM articles, json_each(articles.products) ORDER BY 1")],
-                "audience": [r[0] for r in db.execute("SELECT DISTINCT audience FROM articles ORDER BY 1")],
-            }
-        return self._facets
-
-    def articles(self) -> list[sqlite3.Row]:
-        """Every article row, in id order."""
-        return self.db.execute("SELECT * FROM articles ORDER BY id").fetchall()
-
-    def article_passages(self, article_id: str) -> list[sqlite3.Row]:
-        """One article's passages in order."""
-        return self.db.execute(
-            "SELECT * FROM passages WHERE article_id = ? ORDER BY ordinal", (article_id,)
-        ).fetchall()
-
-    def article_metadata(self, article_id: str) -> dict:
-        """An article's front matter as stored, without reading the rest of its row (the HTML above all)."""
-        row = self.db.execute("SELECT metadata FROM articles WHERE id = ?", (article_id,)).fetchone()
-        return json.loads(row["metadata"]) if row is not None else {}
-
-    def replies(self, article_id: str) -> list[sqlite3.Row]:
-        """One article's reply templates."""
-        return self.db.execute(
-            "SELECT * FROM replies WHERE article_id = ? ORDER BY lang, channel", (article_id,)
-        ).fetchall()
-
-    def close(self) -> None:
-        """Close this thread's metadata handle."""
-        connection = getattr(self._local, "db", None)
-        if connection is not None:
-            connection.close()
-            self._local.db = None
-
-
-def _manifest(text: str) -> dict:
-    manifest = json.loads(text)
-    if not isinstance(manifest, dict):
-        raise ValueError("not a JSON object")
-    return manifest
 
 
 def _fsync_dir(path: Path) -> None:
