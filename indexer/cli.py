@@ -16,6 +16,8 @@ import textwrap
 import click
 
 from . import __version__
+from .config import DEFAULT_RESULTS
+from .vocabulary import AUDIENCES, CHANNELS, EDITOR_SECTIONS, ERROR, INFO, LANGUAGES, MODES, REASON_SECTIONS, WARNING
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -37,10 +39,15 @@ def model_option(func):
     )(func)
 
 
+def kb_option(help_text: str, exists: bool = True):
+    """--kb DIR, also from KB_DIR."""
+    return click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
+                        type=click.Path(file_okay=False, exists=exists), help=f"{help_text} (env KB_DIR).")
+
+
 def mode_option(help_text: str):
     """--mode hybrid|dense|lexical, for the commands that search."""
-    return click.option("--mode", type=click.Choice(["hybrid", "dense", "lexical"]), default="hybrid",
-                        show_default=True, help=help_text)
+    return click.option("--mode", type=click.Choice(MODES), default=MODES[0], show_default=True, help=help_text)
 
 
 def settings_for(**overrides):
@@ -65,8 +72,7 @@ def main():
 
 
 @main.command("index")
-@click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
-              type=click.Path(file_okay=False), help="KB folder with Markdown articles (env KB_DIR).")
+@kb_option("KB folder with Markdown articles", exists=False)
 @index_option
 @model_option
 @click.option("--strict", is_flag=True, help="Fail the build when any article has a problem.")
@@ -95,8 +101,7 @@ def index_command(kb_dir, index_dir, model, strict, as_json, quiet):
 
 
 @main.command("watch")
-@click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
-              type=click.Path(file_okay=False, exists=True), help="KB folder to watch (env KB_DIR).")
+@kb_option("KB folder to watch")
 @index_option
 @model_option
 @click.option("--debounce", type=float, default=0.5, show_default=True,
@@ -124,8 +129,7 @@ def watch_command(kb_dir, index_dir, model, debounce):
 
 
 @main.command("check")
-@click.option("--kb", "kb_dir", envvar="KB_DIR", default="kb", show_default=True,
-              type=click.Path(file_okay=False, exists=True), help="KB folder to check (env KB_DIR).")
+@kb_option("KB folder to check")
 @click.option("--default-lang", envvar="KB_DEFAULT_LANG", default="nb", show_default=True,
               help="Language of articles that name none.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON list.")
@@ -137,7 +141,7 @@ def check_command(kb_dir, default_lang, as_json):
     same text pasted into two articles. Prints one line per finding, `path:line: level: message`, and
     exits 1 when any is an error. Needs no index and no model.
     """
-    from .ingest.checks import ERROR, check_kb
+    from .ingest.checks import check_kb
 
     findings = check_kb(kb_dir, default_lang)
     errors = sum(1 for finding in findings if finding.level == ERROR)
@@ -148,7 +152,7 @@ def check_command(kb_dir, default_lang, as_json):
         for finding in findings:
             click.echo(str(finding))
         levels = [finding.level for finding in findings]
-        click.echo(f"{errors} error(s), {levels.count('warning')} warning(s), {levels.count('info')} notice(s)",
+        click.echo(f"{errors} error(s), {levels.count(WARNING)} warning(s), {levels.count(INFO)} notice(s)",
                    err=True)
     if errors:
         raise SystemExit(1)
@@ -157,11 +161,11 @@ def check_command(kb_dir, default_lang, as_json):
 @main.command("search")
 @index_option
 @model_option
-@click.option("-k", "k", type=int, default=5, show_default=True, help="Number of articles to return.")
-@click.option("--lang", type=click.Choice(["nb", "en"]), help="Only articles in this language.")
+@click.option("-k", "k", type=int, default=DEFAULT_RESULTS, show_default=True, help="Number of articles to return.")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Only articles in this language.")
 @click.option("--category", help="Only articles in this category.")
 @click.option("--product", help="Only articles about this product code.")
-@click.option("--audience", type=click.Choice(["customer", "internal"]), help="Only customer-facing or internal.")
+@click.option("--audience", type=click.Choice(AUDIENCES), help="Only customer-facing or internal.")
 @mode_option("Retrieval: keywords and meaning fused, or one side alone.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, as /api/search returns it.")
 @click.argument("question", nargs=-1, required=True)
@@ -193,9 +197,9 @@ def search_command(index_dir, model, k, lang, category, product, audience, mode,
 @main.command("assist")
 @index_option
 @model_option
-@click.option("--channel", type=click.Choice(["email", "chat", "phone", "social"]), default="email",
+@click.option("--channel", type=click.Choice(CHANNELS), default="email",
               show_default=True, help="Channel the reply is written for.")
-@click.option("--lang", type=click.Choice(["nb", "en"]), help="Language of the message (detected by default).")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the message (detected by default).")
 @click.option("-k", "k", type=int, default=3, show_default=True, help="Articles per need.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, as /api/assist returns it.")
 @click.argument("message_file", type=click.File("r", encoding="utf-8"), default="-", required=False)
@@ -352,8 +356,7 @@ def _check_query_log(target: str) -> None:
 @click.option("--days", type=click.IntRange(1, 3650), default=None, help="Only the last N days.")
 @click.option("--format", "output", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True,
               help="How to print the report.")
-@click.option("--section", type=click.Choice(["gaps", "articles", "stale", "never_shown", "days", "categories",
-                                             "reasons", "trends", "products", "comments"]),
+@click.option("--section", type=click.Choice(EDITOR_SECTIONS + REASON_SECTIONS),
               default="articles", show_default=True,
               help="The part of the report --format csv prints; reasons, trends, products and comments print the "
                    "contact reasons report (in every format) instead of the editors' report.")
@@ -378,7 +381,7 @@ def report_command(index_dir, model, since, days, output, section, purge, feedba
     from .errors import KBError
     from .querylog import now, open_store
     from .reports.editors import as_csv, as_text, build_report
-    from .reports.reasons import REASON_SECTIONS, build_reasons, reasons_csv, reasons_text
+    from .reports.reasons import build_reasons, reasons_csv, reasons_text
     from .store import IndexRoot
 
     # The pool's own warnings about each failed connection say no more than the one Error line.

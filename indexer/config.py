@@ -12,6 +12,8 @@ DEFAULT_MODEL = "multilingual-e5-small"
 # Bounds on what a client may ask for; generous enough for a pasted customer e-mail.
 MAX_QUERY_CHARS = 4000
 MAX_RESULTS = 50
+# Articles a search returns unless asked for another number: what fits on an agent's screen.
+DEFAULT_RESULTS = 5
 
 
 @dataclass(frozen=True)

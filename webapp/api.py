@@ -8,12 +8,13 @@ from flask import Blueprint, current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 from indexer.assist import AssistRequest
+from indexer.config import DEFAULT_RESULTS
 from indexer.errors import NotFound, QueryError, TooMany
 from indexer.handoff.escalation import escalate
 from indexer.querylog import check_contact_feedback, check_event, check_rating
 from indexer.replies.suggest import render_reply
-from indexer.replies.templates import CHANNELS
 from indexer.retrieval.search import FILTERS
+from indexer.vocabulary import CHANNELS
 
 from . import querylog
 from .jsonbody import UnsafeJSON
@@ -86,7 +87,7 @@ def search():
     params = search_params()
     mode = params.get("mode", "hybrid")
     response = searcher().search(
-        params.get("q", ""), int_arg(params, "k", 5), mode=mode, filters=filter_args(params),
+        params.get("q", ""), int_arg(params, "k", DEFAULT_RESULTS), mode=mode, filters=filter_args(params),
         replies=reply_channels(params), route=params.get("route", "1") not in ("0", "false", "no"),
     )
     return jsonify({**response.as_dict(), "search_id": querylog.log_search(response, mode, params.get("after"))})

@@ -8,8 +8,8 @@ from indexer.config import MAX_QUERY_CHARS, MAX_RESULTS
 from indexer.handoff.escalation import MAX_HANDOFF_ARTICLES
 from indexer.handoff.note import MAX_ADDED_CHARS
 from indexer.querylog import CONTACT_KINDS, EVENTS, MAX_COMMENT_CHARS, RATINGS
-from indexer.replies.templates import CHANNELS, MAX_VALUE_CHARS
-from indexer.retrieval.search import MODES
+from indexer.replies.templates import MAX_VALUE_CHARS
+from indexer.vocabulary import CHANNELS, MODES
 
 
 def _error(description: str) -> dict:

@@ -13,8 +13,9 @@ import time
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
 from indexer.querylog import now
-from indexer.reports.editors import SECTIONS, as_csv, build_report
-from indexer.reports.reasons import REASON_SECTIONS, build_reasons, reasons_csv
+from indexer.reports.editors import as_csv, build_report
+from indexer.reports.reasons import build_reasons, reasons_csv
+from indexer.vocabulary import EDITOR_SECTIONS, REASON_SECTIONS
 
 from . import querylog
 from .charts import bar_chart, column_chart
@@ -146,7 +147,7 @@ def reports_page():
                              "share of ratings that said helped, by category"),
     }
     reasons = _reasons(since)
-    return render_template("reports.html", report=report, charts=charts, days=days, sections=SECTIONS,
+    return render_template("reports.html", report=report, charts=charts, days=days, sections=EDITOR_SECTIONS,
                            reasons=reasons, reason_charts=_reason_charts(reasons), reason_sections=REASON_SECTIONS)
 
 
@@ -155,8 +156,8 @@ def reports_csv():
     """One section of the report as CSV (`section`, default articles)."""
     require_editor()
     section = request.args.get("section", "articles")
-    if section not in SECTIONS + REASON_SECTIONS:
-        abort(400, description=f"section must be one of {', '.join(SECTIONS + REASON_SECTIONS)}")
+    if section not in EDITOR_SECTIONS + REASON_SECTIONS:
+        abort(400, description=f"section must be one of {', '.join(EDITOR_SECTIONS + REASON_SECTIONS)}")
     _, since = _since()
     text = reasons_csv(_reasons(since), section) if section in REASON_SECTIONS else as_csv(_report(since), section)
     return Response(text, mimetype="text/csv",

@@ -11,8 +11,9 @@ from markupsafe import Markup
 from indexer.assist import AssistRequest, AssistResponse
 from indexer.assist.request import MAX_MESSAGE_CHARS
 from indexer.errors import KBError, QueryError
-from indexer.replies.templates import CHANNELS, PLACEHOLDER
+from indexer.replies.templates import PLACEHOLDER
 from indexer.retrieval.search import FILTERS
+from indexer.vocabulary import CHANNELS
 
 from . import querylog
 from .highlight import highlight

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import MessageTooLong, QueryError
-from ..replies.templates import CHANNELS
 from ..retrieval.search import FILTERS, validate_filters
+from ..vocabulary import CHANNELS
 
 # A long customer e-mail with the thread quoted below it is about 6,000 characters; a 20 kB paste is a
 # mistake (a whole mailbox, a log file) and is refused before any work is done.

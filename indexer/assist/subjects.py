@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_NORWEGIAN
 
 from ..text.lexical import ANALYZER, fold
+from ..vocabulary import LANGUAGES
 
 _WORD = re.compile(r"[0-9a-zæøå]+")
 # A name counts as mentioned when its rarest word is in the text and this share of its weight (its rarer
@@ -135,7 +136,7 @@ class Subjects:
 
 def _share(version, token: str) -> float:
     """The share of the version's passages that hold a word, in its commonest reading (bokmål or English)."""
-    return max(version.lexical.share(ANALYZER.stem(token, lang)) for lang in ("nb", "en"))
+    return max(version.lexical.share(ANALYZER.stem(token, lang)) for lang in LANGUAGES)
 
 
 def _contains_phrase(tokens: list[str], phrase: list[str]) -> bool:

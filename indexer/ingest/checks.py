@@ -13,17 +13,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import ArticleError
-from ..kb.articles import AUDIENCES, LANGUAGES, LOCALE_KEYS, Article, parse_article
+from ..kb.articles import LOCALE_KEYS, REVIEW_SOON_DAYS, Article, parse_article
 from ..kb.files import list_article_files
 from ..kb.markup import ARTICLE_ROUTE, render_article
 from ..kb.rawhtml import unclosed_block_warning
 from ..kb.synonyms import Synonyms
 from ..replies.templates import check_templates, declarations, load_kb_declarations
 from ..routing.routes import ROUTES_FILE, Routes, parse_routes_file
+from ..vocabulary import AUDIENCES, ERROR, INFO, LANGUAGES, WARNING
 
-ERROR, WARNING, INFO = "error", "warning", "info"
-# How far ahead a review date counts as due soon.
-REVIEW_SOON_DAYS = 14
 # Word 8-grams shared between two passages of different articles, as a share of the smaller passage,
 # above which the two are reported as the same text pasted twice.
 NEAR_DUPLICATE_SHINGLE = 8

@@ -12,11 +12,12 @@ import yaml
 
 from ..errors import ArticleError
 from ..text.language import detect_text_language
+from ..vocabulary import AUDIENCES
 from . import yamlsafe
 from .rawhtml import unclosed_block_warning
 
-AUDIENCES = ("customer", "internal")
-LANGUAGES = ("nb", "en")
+# How far ahead an article's review date counts as due soon (kb check, the editors' stale list).
+REVIEW_SOON_DAYS = 14
 
 # Front matter keys that real help centres use for the article's locale, in order of preference.
 LOCALE_KEYS = ("lang", "language", "locale", "ms.contentlocale")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from ..vocabulary import LANGUAGES
+
 # One greeting and one closing per language and channel; {body} is the answers, one paragraph each.
 FRAMES = {
     ("nb", "chat"): "Hei {kundenavn}!\n\n{body}\n\nEr det noe mer jeg kan hjelpe deg med?",
@@ -75,5 +77,5 @@ def _strip_closing(paragraph: str) -> str:
 
 def frame(body: str, lang: str, channel: str) -> str:
     """The answers in one greeting and one closing for the channel, in `lang` (English when unknown)."""
-    template = FRAMES.get((lang if lang in ("nb", "en") else "en", channel))
+    template = FRAMES.get((lang if lang in LANGUAGES else "en", channel))
     return template.replace("{body}", body) if template else body

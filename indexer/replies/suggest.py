@@ -21,9 +21,10 @@ from ..cache import LRUCache
 from ..errors import IncompleteReply, NotFound, QueryError, ReplyRefused
 from ..store import IndexVersion
 from ..text.lexical import ANALYZER
+from ..vocabulary import CHANNELS, LANGUAGES
 from .frame import body_of
 from .social import public_reply
-from .templates import ANY_CHANNEL, CHANNELS, declared_for, fill, placeholder_fields, validate_values
+from .templates import ANY_CHANNEL, declared_for, fill, placeholder_fields, validate_values
 
 # Results (best first) that get extracts; templates are cheap and offered for every result.
 EXTRACT_RESULTS = 3
@@ -260,7 +261,7 @@ def _candidates(version: IndexVersion, result: dict) -> list[dict]:
 
 
 def _extract_reply(result: dict, chosen: list[_Sentence], source: dict, channel: str, declared: dict) -> dict:
-    lang = result["lang"] if result["lang"] in ("nb", "en") else "en"
+    lang = result["lang"] if result["lang"] in LANGUAGES else "en"
     texts = [sentence.text for sentence in chosen]
     if channel == "phone":
         text = "\n".join(f"- {sentence}" for sentence in texts)

@@ -19,7 +19,6 @@ from ..kb import rawhtml
 from ..kb.files import read_kb_yaml
 from ..kb.headings import channel_heading, reply_heading_lang
 
-CHANNELS = ("chat", "email", "phone", "social")
 # A template written for no channel in particular; it serves each channel without a variant of its own.
 ANY_CHANNEL = "any"
 PLACEHOLDERS_FILE = "_placeholders.yaml"

@@ -19,9 +19,11 @@ from scipy.spatial.distance import squareform
 
 from ..config import DEFAULT_MODEL
 from ..embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
+from ..kb.articles import REVIEW_SOON_DAYS
 from ..querylog import RATINGS, FeedbackStore, now, timestamp
 from ..store import IndexVersion
 from ..text.lexical import ANALYZER
+from ..vocabulary import EDITOR_SECTIONS
 
 SIGNALS = ("keywords", "meaning")
 
@@ -69,8 +71,6 @@ CLUSTER_SIMILARITY = 0.55
 COSINE_FLOOR = {MULTILINGUAL_E5_SMALL: 0.72}
 MAX_GAP_QUESTIONS = 2000
 EXAMPLES_PER_GAP = 5
-REVIEW_SOON_DAYS = 14
-SECTIONS = ("gaps", "articles", "stale", "never_shown", "days", "categories")
 
 
 def is_gap(search: dict, rules: dict | None = None) -> bool:
@@ -277,7 +277,7 @@ def as_text(report: dict) -> str:
 
 def as_csv(report: dict, section: str = "articles") -> str:
     """One section of the report as CSV, a header row first."""
-    if section not in SECTIONS:
+    if section not in EDITOR_SECTIONS:
         raise ValueError(section)
     rows = report[section]
     if section == "gaps":

@@ -17,6 +17,7 @@ from ..assist.subjects import Subjects
 from ..querylog import CONTACT_KINDS, FeedbackStore, now, timestamp
 from ..routing.matching import QuestionRouting
 from ..store import IndexVersion
+from ..vocabulary import REASON_SECTIONS
 from .editors import rows_as_csv
 
 DIMENSIONS = ("category", "product", "department")
@@ -28,7 +29,6 @@ MIN_TREND_SEARCHES = 10
 PRODUCT_ANSWER_CATEGORIES = ("produkter", "reklamasjon", "service", "installasjon")
 QUESTIONS_PER_PRODUCT = 5
 MAX_COMMENTS = 200
-REASON_SECTIONS = ("reasons", "trends", "products", "comments")
 
 
 def iso_week(at: str) -> str:

@@ -12,23 +12,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..cache import LRUCache
-from ..config import MAX_QUERY_CHARS, MAX_RESULTS, Settings
+from ..config import DEFAULT_RESULTS, MAX_QUERY_CHARS, MAX_RESULTS, Settings
 from ..embedding import Embedder, embedder_for
 from ..errors import KBError, QueryError
-from ..kb.articles import AUDIENCES
 from ..replies.suggest import ReplySuggester
-from ..replies.templates import CHANNELS
 from ..store import IndexRoot, IndexVersion
 from ..text.language import detect_language
 from ..text.lexical import ANALYZER
+from ..vocabulary import AUDIENCES, CHANNELS, LANGUAGES, MODES
 from .fusion import dense_needed, fuse, parse_weights, weights_for
 
 logger = logging.getLogger(__name__)
 
-MODES = ("hybrid", "dense", "lexical")
 FILTERS = ("lang", "category", "product", "audience")
 MAX_FILTER_CHARS = 100
-ANALYSED_LANGUAGES = ("nb", "en")
 # How much the other language's analysis of a question counts in keyword search (see _weighted_terms).
 SECONDARY_LANGUAGE_WEIGHT = 0.3
 # Keyword scores of passages in the other language are multiplied by this (see _language_prior).
@@ -105,7 +102,7 @@ def validate_filters(filters: dict | None, languages: list[str] = ()) -> dict:
         cleaned[name] = value.strip()
     if "audience" in cleaned and cleaned["audience"] not in AUDIENCES:
         raise QueryError(f"audience must be one of {', '.join(AUDIENCES)}")
-    known = sorted(set(ANALYSED_LANGUAGES) | set(languages))
+    known = sorted(set(LANGUAGES) | set(languages))
     if "lang" in cleaned and cleaned["lang"] not in known:
         raise QueryError(f"lang must be one of {', '.join(known)}, not {cleaned['lang'][:20]!r}")
     return cleaned
@@ -169,7 +166,7 @@ class Searcher:
         version = IndexVersion(self.root.version_dir(name))
         version.check_model(self.settings.model, self.embedder.dimension, getattr(self.embedder, "source_sha256", None))
         version.verify()  # loads the keyword index too, not in the first request after the swap
-        for lang in ANALYSED_LANGUAGES:
+        for lang in LANGUAGES:
             version.language_prior(lang, OTHER_LANGUAGE_FACTOR)
         return version
 
@@ -187,7 +184,7 @@ class Searcher:
         self.search("warm up", k=1)
 
     def search(
-        self, query: str, k: int = 5, mode: str = "hybrid", filters: dict | None = None,
+        self, query: str, k: int = DEFAULT_RESULTS, mode: str = "hybrid", filters: dict | None = None,
         replies: tuple[str, ...] = (), route: bool = True, analyse_as: str | None = None,
     ) -> SearchResponse:
         """The `k` best articles for `query`, each as its best passage with up to two more behind it.
@@ -252,7 +249,7 @@ class Searcher:
         An agent answers in the customer's language: when the KB has the answer in both, the article in
         the question's language should come first, even if synonyms or shared words match the other one.
         """
-        if query_lang not in ANALYSED_LANGUAGES:
+        if query_lang not in LANGUAGES:
             return None
         return version.language_prior(query_lang, OTHER_LANGUAGE_FACTOR)
 
@@ -267,19 +264,19 @@ class Searcher:
         """
         langs = _langs(query_lang)
         weighted = [(primary, 1.0)]
-        others = [lang for lang in ANALYSED_LANGUAGES if lang not in langs]
+        others = [lang for lang in LANGUAGES if lang not in langs]
         if others:
-            secondary = self.analyzer.query_terms(text, others, ANALYSED_LANGUAGES)
+            secondary = self.analyzer.query_terms(text, others, LANGUAGES)
             weighted.append(([term for term in secondary if term not in primary], SECONDARY_LANGUAGE_WEIGHT))
         if synonyms:
-            added = self.analyzer.query_terms(" ".join(synonyms), ANALYSED_LANGUAGES)
+            added = self.analyzer.query_terms(" ".join(synonyms), LANGUAGES)
             weighted.append(([term for term in added if term not in primary], SYNONYM_WEIGHT))
         return weighted
 
 
 def _langs(query_lang: str | None) -> list[str]:
     """The languages a question is analysed in: its own, or both when it cannot be told."""
-    return [query_lang] if query_lang in ANALYSED_LANGUAGES else list(ANALYSED_LANGUAGES)
+    return [query_lang] if query_lang in LANGUAGES else list(LANGUAGES)
 
 
 # Results whose passages count for the keyword coverage of a question.

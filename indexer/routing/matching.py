@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..kb.synonyms import contains_phrase, phrase_form
 from ..text.lexical import STEMMERS
+from ..vocabulary import LANGUAGES
 from .routes import Department, Routes
 
 # Further routes shown behind the first one (the article's own route behind an urgent one, say).
@@ -100,7 +101,7 @@ class Router:
         return routes
 
     def _route(self, department: Department, kind: str, matched: str, lang: str | None) -> dict:
-        text_lang = lang if lang in ("nb", "en") else department.lang
+        text_lang = lang if lang in LANGUAGES else department.lang
         return {
             "department": department.name,
             "label": department.label.get(text_lang, department.name),
@@ -114,7 +115,7 @@ class Router:
     def _urgent_route(self, criterion, matched: str, lang: str | None) -> dict:
         department = self.routes.departments[criterion.to]
         route = self._route(department, "urgent", matched, lang)
-        text_lang = lang if lang in ("nb", "en") else department.lang
+        text_lang = lang if lang in LANGUAGES else department.lang
         route.update(urgent=True, speed=criterion.speed.get(text_lang) or route["speed"],
                      reason={"kind": "urgent", "criterion": criterion.when.get(text_lang), "matched": matched,
                              "id": criterion.id})

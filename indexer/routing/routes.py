@@ -16,10 +16,9 @@ import yaml
 from ..errors import ArticleError
 from ..kb import yamlsafe
 from ..kb.files import is_inside
+from ..vocabulary import ERROR, LANGUAGES, WARNING
 
 ROUTES_FILE = "_routes.yaml"
-LANGUAGES = ("nb", "en")
-ERROR, WARNING = "error", "warning"
 CONTACT_KINDS = ("crm_queue", "email", "phone")
 # Values a hand-off note may keep unmasked when the department needs them to find the case.
 KEEPABLE = ("order_number", "service_number", "org_number")
