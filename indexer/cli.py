@@ -182,7 +182,7 @@ def search_command(index_dir, model, k, lang, category, product, audience, mode,
     except KBError as exc:
         fail(str(exc))
     if as_json:
-        click.echo(json.dumps(response.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ok": True, **response.as_dict()}, ensure_ascii=False, indent=2))
         return
     if not response.results:
         click.echo("No results.")
@@ -224,7 +224,7 @@ def assist_command(index_dir, model, channel, lang, k, as_json, message_file):
     except UnicodeDecodeError:
         fail(f"{getattr(message_file, 'name', '-')}: not UTF-8 text")
     if as_json:
-        click.echo(json.dumps(response.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ok": True, **response.as_dict()}, ensure_ascii=False, indent=2))
         return
     for number, need in enumerate(response.needs, start=1):
         click.echo(f"Need {number} ({need.lang}): {need.text}")

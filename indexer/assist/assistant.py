@@ -57,8 +57,8 @@ class AssistResponse:
     set_aside: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        """The JSON shape shared by `kb assist --json` and /api/assist."""
-        return {"ok": True, "lang": self.lang, "channel": self.channel, "index_version": self.version,
+        """The JSON shape shared by `kb assist --json` and /api/assist, which put it in their envelope."""
+        return {"lang": self.lang, "channel": self.channel, "index_version": self.version,
                 "needs": [need.as_dict() for need in self.needs], "values": self.values, "reply": self.reply,
                 "set_aside": self.set_aside}
 

@@ -90,9 +90,7 @@ def _articles(searcher, question: str, article_ids) -> list[dict]:
         raise QueryError(f"name at most {MAX_HANDOFF_ARTICLES} articles")
     articles = []
     for article_id in dict.fromkeys(article_ids):
-        row = searcher.version.article(article_id[:500])
-        if row is None:
-            raise NotFound(f"no article {article_id[:100]!r} in the index")
+        row = searcher.version.known_article(article_id)
         articles.append({"article_id": row["id"], "title": row["title"], "section": "", "metadata": {
             "category": row["category"], "owner": row["owner"], "products": json.loads(row["products"]),
             "tags": json.loads(row["tags"])}})

@@ -214,10 +214,11 @@ def render_reply(version: IndexVersion, article_id: str, channel: str, lang: str
     """
     if channel not in CHANNELS:
         raise QueryError(f"channel must be one of {', '.join(CHANNELS)}")
+    if lang is not None and not isinstance(lang, str):
+        raise QueryError("lang must be text")
+    lang = lang or None
     values = validate_values(values)
-    article = version.article(article_id) if isinstance(article_id, str) and len(article_id) <= 500 else None
-    if article is None:
-        raise NotFound(f"no article {str(article_id)[:100]!r} in the index")
+    article = version.known_article(article_id)
     if article["audience"] == "internal":
         raise ReplyRefused(f"article {article_id!r} is internal; nothing from it may be sent to a customer")
     by_key = {(row["lang"], row["channel"]): row for row in version.replies(article_id)}
@@ -230,7 +231,7 @@ def render_reply(version: IndexVersion, article_id: str, channel: str, lang: str
     filled = fill(found[1], values, declared_for(version.placeholders, json.loads(article["metadata"])))
     if not filled.complete:
         raise IncompleteReply(filled.missing)
-    return {"ok": True, "article_id": article_id, "channel": channel, "lang": found[0], "text": filled.text,
+    return {"article_id": article_id, "channel": channel, "lang": found[0], "text": filled.text,
             "source": {"article_id": article_id, "title": article["title"]}}
 
 

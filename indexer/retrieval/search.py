@@ -60,9 +60,9 @@ class SearchResponse:
     urgent: list[dict] | None = None
 
     def as_dict(self) -> dict:
-        """The JSON shape shared by `kb search --json` and `/api/search`."""
+        """The JSON shape shared by `kb search --json` and `/api/search`, which put it in their envelope."""
         return {
-            "ok": True, "query": self.query, "lang": self.lang, "filters": self.filters or {},
+            "query": self.query, "lang": self.lang, "filters": self.filters or {},
             "index_version": self.version, "signals": self.signals or {}, "urgent": self.urgent or [],
             "results": self.results,
         }

@@ -29,9 +29,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from ..errors import IndexLocked, IndexNotFound, KBError, NotFound
+from ..errors import IndexLocked, IndexNotFound, KBError, NotFound, QueryError
 from ..text.lexical import LexicalIndex
-from .reads import IndexVersion, passage_article
+from .reads import MAX_PASSAGE_ID, IndexVersion, passage_article
 from .schema import ARTICLE_COLUMNS, FORMAT_VERSION, SCHEMA, VERSION_NAME
 
 # Versions kept after a build: the live one and the two before it, for a server still reading them.
@@ -99,7 +99,10 @@ class IndexRoot:
             handle.close()
 
     def passage_article(self, name: str, passage_id: int) -> str:
-        """The article a passage of a kept version belongs to; NotFound for an unknown version or passage."""
+        """The article a passage of a kept version belongs to; QueryError for an id that is not a whole number,
+        NotFound for an unknown version or passage."""
+        if not isinstance(passage_id, int) or isinstance(passage_id, bool) or not 0 <= passage_id <= MAX_PASSAGE_ID:
+            raise QueryError("passage_id must be a whole number")
         if not isinstance(name, str) or not VERSION_NAME.match(name) or \
                 not (self.version_dir(name) / "meta.sqlite").is_file():
             raise NotFound(f"no index version {str(name)[:40]!r} (it may have been replaced and removed)")

@@ -23,6 +23,10 @@ from .schema import FORMAT_VERSION
 # Filters an agent may combine, and the article column each one reads.
 FILTER_COLUMNS = {"lang": "a.lang", "category": "a.category", "audience": "a.audience"}
 MAX_CACHED_FILTERS = 256
+# The largest id SQLite holds in an INTEGER column.
+MAX_PASSAGE_ID = 2**63 - 1
+# An article is named by its id or its path inside the KB; a longer reference is never looked up.
+MAX_ARTICLE_REFERENCE_CHARS = 500
 
 
 class IndexVersion:
@@ -197,6 +201,15 @@ class IndexVersion:
         row = self._db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:
             row = self._db.execute("SELECT * FROM articles WHERE path = ?", (article_id + ".md",)).fetchone()
+        return row
+
+    def known_article(self, reference) -> sqlite3.Row:
+        """The article a client names (by id or path); NotFound for anything else: not text, too long, unknown."""
+        row = None
+        if isinstance(reference, str) and len(reference) <= MAX_ARTICLE_REFERENCE_CHARS:
+            row = self.article(reference)
+        if row is None:
+            raise NotFound(f"no article {str(reference)[:100]!r} in the index")
         return row
 
     def language_prior(self, lang: str, other_factor: float) -> np.ndarray:
