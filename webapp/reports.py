@@ -12,8 +12,8 @@ import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from indexer.querylog import now
 from indexer.reports.editors import as_csv, build_report
+from indexer.reports.period import DEFAULT_DAYS, period_start
 from indexer.reports.reasons import build_reasons, reasons_csv
 from indexer.vocabulary import EDITOR_SECTIONS, REASON_SECTIONS
 
@@ -26,8 +26,6 @@ COOKIE = "kb_editor"
 # How long a sign-in lasts; the expiry is inside the signed cookie, so a copied cookie stops working too.
 SIGN_IN_SECONDS = 12 * 3600
 MAX_TOKEN_CHARS = 200
-DEFAULT_DAYS = 30
-MAX_DAYS = 3650
 # A cookie as this server writes it: expiry in Unix seconds (ASCII digits: int() would also take '²'),
 # the sign-in's session id, and the proof.
 COOKIE_VALUE = re.compile(r"([0-9]{1,12})\.([A-Za-z0-9_-]{16})\.[0-9a-f]{64}")
@@ -100,9 +98,7 @@ def require_editor() -> None:
 def _since() -> tuple[int, dt.datetime]:
     raw = request.args.get("days", str(DEFAULT_DAYS))
     days = int(raw) if DAYS.fullmatch(raw) else 0
-    if not 1 <= days <= MAX_DAYS:
-        abort(400, description=f"days must be a whole number from 1 to {MAX_DAYS}")
-    return days, now() - dt.timedelta(days=days)
+    return days, period_start(days)
 
 
 def _report(since: dt.datetime) -> dict:

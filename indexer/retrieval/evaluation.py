@@ -126,6 +126,16 @@ def run(searcher, questions: list[Question], mode: str = "hybrid", depth: int = 
     return outcomes
 
 
+# What `kb eval --fail-under` holds a KB to: is the answer among the first three results?
+GATE_METRIC = "recall@3"
+
+
+def below(outcome: dict, floor: float) -> bool:
+    """Whether a report's Recall@3, overall or in any one language, is under `floor` (a CI gate)."""
+    groups = [outcome["overall"], *outcome["by_language"].values()]
+    return any(group[GATE_METRIC] < floor for group in groups)
+
+
 def report(outcomes: list[Outcome]) -> dict:
     """Overall and per-language scores, and every question whose first result was not an expected one."""
     languages = sorted({o.question.lang for o in outcomes if o.question.lang})
