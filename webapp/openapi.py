@@ -9,7 +9,7 @@ from indexer.handoff.escalation import MAX_HANDOFF_ARTICLES
 from indexer.handoff.note import MAX_ADDED_CHARS
 from indexer.querylog import CONTACT_KINDS, EVENTS, MAX_COMMENT_CHARS, RATINGS
 from indexer.replies.templates import MAX_VALUE_CHARS
-from indexer.vocabulary import CHANNELS, MODES
+from indexer.vocabulary import AUDIENCES, CHANNELS, LANGUAGES, MODES
 
 
 def _error(description: str) -> dict:
@@ -41,7 +41,7 @@ SEARCH_PARAMETERS = [
     _query("category", "Only articles in this category.", TEXT),
     _query("product", "Only articles about this product code.", TEXT),
     _query("audience", "Only customer-facing or only internal articles.",
-           {"type": "string", "enum": ["customer", "internal"]}),
+           {"type": "string", "enum": list(AUDIENCES)}),
     _query("channel", "Channels to suggest replies in (repeat or comma-separate); all by default.", TEXT),
     _query("replies", "0 leaves reply suggestions out.", {"type": "string", "enum": ["0", "1"]}),
     _query("route", "0 leaves the escalation routes out.", {"type": "string", "enum": ["0", "1"]}),
@@ -108,9 +108,9 @@ ASSIST_REQUEST = {
                   "properties": {"role": {"type": "string", "enum": list(ROLES)}, "text": TEXT}}},
         "channel": {"type": "string", "enum": list(CHANNELS),
                     "description": "email for a text, phone for turns, unless named"},
-        "lang": {"type": "string", "enum": ["nb", "en"]},
+        "lang": {"type": "string", "enum": list(LANGUAGES)},
         "k": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS_PER_NEED, "default": 3},
-        "category": TEXT, "product": TEXT, "audience": {"type": "string", "enum": ["customer", "internal"]},
+        "category": TEXT, "product": TEXT, "audience": {"type": "string", "enum": list(AUDIENCES)},
     },
 }
 
