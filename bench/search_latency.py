@@ -74,8 +74,9 @@ def main() -> int:
     # One app per variant, so no variant answers from another's caches (question vectors, sentences).
     log_dir = Path(tempfile.mkdtemp(prefix="kb-latency-log-"))
     clients = {
-        name: create_app({"INDEX_DIR": str(index_dir), "WARM_UP": True, "FEEDBACK": name != "hybrid, not logged",
-                          "FEEDBACK_DB": str(log_dir / f"feedback-{number}.sqlite")}).test_client()
+        name: create_app(Settings.from_env(index_dir=index_dir, feedback=name != "hybrid, not logged",
+                                           feedback_db=str(log_dir / f"feedback-{number}.sqlite")),
+                         {"WARM_UP": True}).test_client()
         for number, name in enumerate(VARIANTS)
     }
     asked = questions(args.count)

@@ -322,10 +322,7 @@ def serve_command(index_dir, model, host, port, workers, access_log):
     from webapp.serving import run_server
 
     click.echo(f"Serving index {version.name} on http://{host}:{port}/ with {workers} worker(s)", err=True)
-    run_server(
-        {"INDEX_DIR": str(settings.index_dir), "MODEL": settings.model, "WARM_UP": True},
-        host=host, port=port, workers=workers, access_log=access_log,
-    )
+    run_server(settings, {"WARM_UP": True}, host=host, port=port, workers=workers, access_log=access_log)
 
 
 def _check_query_log(target: str) -> None:

@@ -14,12 +14,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from indexer.config import Settings  # noqa: E402
-from indexer.embedding import embedder_for  # noqa: E402
-from indexer.ingest.builder import build_index  # noqa: E402
+from indexer.config import Settings
+from indexer.embedding import embedder_for
+from indexer.ingest.builder import build_index
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_KB = ROOT / "kb"
@@ -27,12 +26,23 @@ MINI_KB = Path(__file__).resolve().parent / "data" / "mini-kb"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def onnx_cache(tmp_path_factory) -> Path:
-    """One ONNX export per run, shared by every app, CLI call and server the tests start (KB_ONNX_DIR)."""
-    folder = tmp_path_factory.mktemp("onnx")
-    os.environ["KB_ONNX_DIR"] = str(folder)
-    return folder
+    """One converted model per run, shared by every app, CLI call and server the tests start: their settings
+    name it, and the CLI and `kb serve` get it as KB_ONNX_DIR (see kb_env); nothing writes os.environ."""
+    return tmp_path_factory.mktemp("onnx")
+
+
+@pytest.fixture(scope="session")
+def kb_env(onnx_cache) -> dict:
+    """The environment a `kb` command runs in during the tests, on top of the inherited one."""
+    return {"KB_ONNX_DIR": str(onnx_cache)}
+
+
+@pytest.fixture
+def runner(kb_env) -> CliRunner:
+    """Click's runner for the `kb` commands, in the tests' environment."""
+    return CliRunner(env=kb_env)
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +54,9 @@ def embedder(onnx_cache):
 
 
 @pytest.fixture(scope="session")
-def sample_index(tmp_path_factory, embedder) -> Settings:
+def sample_index(tmp_path_factory, embedder, onnx_cache) -> Settings:
     """The sample KB, indexed once into a temporary index directory."""
-    settings = Settings(kb_dir=SAMPLE_KB, index_dir=tmp_path_factory.mktemp("sample") / "index")
+    settings = Settings(kb_dir=SAMPLE_KB, index_dir=tmp_path_factory.mktemp("sample") / "index", onnx_cache=onnx_cache)
     build_index(settings, embedder=embedder)
     return settings
 
@@ -60,9 +70,9 @@ def mini_kb(tmp_path) -> Path:
 
 
 @pytest.fixture
-def mini_settings(mini_kb, tmp_path) -> Settings:
+def mini_settings(mini_kb, tmp_path, onnx_cache) -> Settings:
     """Settings for the mini KB with an index directory of its own."""
-    return Settings(kb_dir=mini_kb, index_dir=tmp_path / "index")
+    return Settings(kb_dir=mini_kb, index_dir=tmp_path / "index", onnx_cache=onnx_cache)
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +80,7 @@ def app(sample_index):
     """The real Flask app over the sample index."""
     from webapp import create_app
 
-    return create_app({"INDEX_DIR": str(sample_index.index_dir), "TESTING": True})
+    return create_app(sample_index, {"TESTING": True})
 
 
 @pytest.fixture(scope="session")
@@ -167,7 +177,7 @@ def server_log(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_server(sample_index, server_log):
+def live_server(sample_index, server_log, kb_env):
     """A real `kb serve` over the sample index, shared by the tests that only talk to it."""
-    with running_server(sample_index.index_dir, server_log) as base:
+    with running_server(sample_index.index_dir, server_log, env=kb_env) as base:
         yield base

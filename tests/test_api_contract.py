@@ -60,8 +60,8 @@ def bad_request(rule: str, method: str) -> dict:
 @pytest.fixture(scope="module")
 def contract_app(sample_index, tmp_path_factory):
     folder = tmp_path_factory.mktemp("contract")
-    return create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": str(folder / "f.sqlite"),
-                       "TESTING": True, "EDITOR_TOKEN": EDITOR_TOKEN})
+    return create_app(sample_index.with_overrides(feedback_db=str(folder / "f.sqlite"), editor_token=EDITOR_TOKEN),
+                      {"TESTING": True})
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +108,9 @@ def test_every_api_route_answers_success_in_the_envelope(contract_app, known):
 
 def test_every_api_route_answers_errors_in_the_envelope(contract_app, sample_index, known):
     """A bad request to each route, and each route on a server whose index was never built."""
-    unbuilt = create_app({"INDEX_DIR": str(sample_index.index_dir.parent / "never-built"), "TESTING": True,
-                          "FEEDBACK": False})
+    unbuilt = create_app(sample_index.with_overrides(index_dir=sample_index.index_dir.parent / "never-built",
+                                                     feedback=False),
+                         {"TESTING": True})
     requests = valid_requests(known)
     cases = [(contract_app, route, bad_request(*route)) for route in requests]
     cases += [(unbuilt, route, request) for route, request in requests.items()]

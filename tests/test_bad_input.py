@@ -14,8 +14,8 @@ from .conftest import EDITOR_TOKEN
 @pytest.fixture
 def api(sample_index, tmp_path):
     """An app with a query log and the editor token of its own."""
-    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": str(tmp_path / "f.sqlite"),
-                      "TESTING": True, "EDITOR_TOKEN": EDITOR_TOKEN})
+    app = create_app(sample_index.with_overrides(feedback_db=str(tmp_path / "f.sqlite"), editor_token=EDITOR_TOKEN),
+                     {"TESTING": True})
     return app.test_client()
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from click.testing import CliRunner
-
 from indexer.cli import main
 from indexer.ingest.checks import check_kb
 
@@ -57,14 +55,14 @@ def test_every_kind_of_finding(tmp_path):
     ]
 
 
-def test_cli_exit_status_and_json(tmp_path):
+def test_cli_exit_status_and_json(tmp_path, runner):
     kb = tmp_path / "kb"
     write(kb, "ok.md", "---\nlang: nb\n---\n# Ok\n\nTekst.\n")
-    clean = CliRunner().invoke(main, ["check", "--kb", str(kb)])
+    clean = runner.invoke(main, ["check", "--kb", str(kb)])
     assert (clean.exit_code, clean.output) == (0, "0 error(s), 0 warning(s), 0 notice(s)\n")
 
     write(kb, "bad.md", "---\nlang: nb\naudience: everyone\n---\n# Bad\n\nTekst.\n")
-    failed = CliRunner().invoke(main, ["check", "--kb", str(kb), "--json"])
+    failed = runner.invoke(main, ["check", "--kb", str(kb), "--json"])
     assert failed.exit_code == 1
     payload = json.loads(failed.output)
     assert payload == {"ok": False, "findings": [

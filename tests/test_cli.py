@@ -7,14 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from indexer.cli import main
-
-
-@pytest.fixture
-def runner():
-    return CliRunner()
 
 
 def test_every_command_has_help(runner):

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from indexer.cli import main
 from indexer.errors import BuildFailed
@@ -51,9 +50,9 @@ DAMAGE = [("index.faiss", "truncated"), ("index.faiss", "missing"), ("meta.sqlit
 
 
 @pytest.mark.parametrize(("part", "how"), DAMAGE)
-def test_every_command_prints_one_error_line(built, part, how):
+def test_every_command_prints_one_error_line(built, part, how, runner):
     damage(live_dir(built), part, how)
-    runner = CliRunner()
+    runner = runner
     for command in (["search", "--index", str(built.index_dir), "angrerett"],
                     ["report", "--index", str(built.index_dir)]):
         result = runner.invoke(main, command)
@@ -74,9 +73,9 @@ def test_serve_refuses_a_damaged_index(built):
     assert line.startswith("Error: index version ") and "index.faiss is missing or damaged" in line
 
 
-def test_a_damaged_query_log_is_one_error_line(built):
+def test_a_damaged_query_log_is_one_error_line(built, runner):
     (built.index_dir / "feedback.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x01" * 200)
-    result = CliRunner().invoke(main, ["report", "--index", str(built.index_dir)])
+    result = runner.invoke(main, ["report", "--index", str(built.index_dir)])
     assert result.exit_code == 1
     (line,) = [line for line in result.output.splitlines() if line]
     assert line.startswith(f"Error: cannot read the query log {built.index_dir / 'feedback.sqlite'}: ")
@@ -84,7 +83,7 @@ def test_a_damaged_query_log_is_one_error_line(built):
 
 def test_health_says_what_is_wrong(built):
     damage(live_dir(built), "index.faiss", "truncated")
-    client = create_app({"INDEX_DIR": str(built.index_dir), "TESTING": True}).test_client()
+    client = create_app(built, {"TESTING": True}).test_client()
     response = client.get("/api/health")
     assert response.status_code == 503
     body = response.get_json()
@@ -94,7 +93,7 @@ def test_health_says_what_is_wrong(built):
 
 
 def test_a_running_server_keeps_its_version_when_a_damaged_one_is_published(built, embedder):
-    app = create_app({"INDEX_DIR": str(built.index_dir), "TESTING": True, "RELOAD_SECONDS": 0})
+    app = create_app(built, {"TESTING": True, "RELOAD_SECONDS": 0})
     client = app.test_client()
     good = client.get("/api/health").get_json()["index"]["version"]
     root = IndexRoot(built.index_dir)

@@ -19,7 +19,8 @@ KB = Path(sys.executable).with_name("kb")
 def start_build(settings) -> subprocess.Popen:
     return subprocess.Popen(
         [str(KB), "index", "--kb", str(settings.kb_dir), "--index", str(settings.index_dir), "-q"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "KB_ONNX_DIR": str(settings.onnx_dir)},
     )
 
 

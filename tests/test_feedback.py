@@ -132,7 +132,7 @@ def test_retention_purge_deletes_only_what_is_older(feedback_store):
     assert store.rows("feedback") == [] and store.rows("events") == []
 
 
-def test_purge_through_the_cli(store_target, feedback_store, sample_index):
+def test_purge_through_the_cli(store_target, feedback_store, sample_index, kb_env):
     from click.testing import CliRunner
 
     from indexer.cli import main
@@ -141,7 +141,7 @@ def test_purge_through_the_cli(store_target, feedback_store, sample_index):
     store = feedback_store
     log(store, "gammelt spørsmål", at=now() - dt.timedelta(days=40))
     log(store, "nytt spørsmål")
-    result = CliRunner(env={"KB_RETENTION_DAYS": "30"}).invoke(
+    result = CliRunner(env={**kb_env, "KB_RETENTION_DAYS": "30"}).invoke(
         main, ["report", "--index", str(sample_index.index_dir), "--feedback-db", str(db), "--purge",
                "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -152,8 +152,7 @@ def test_purge_through_the_cli(store_target, feedback_store, sample_index):
 
 @pytest.fixture
 def feedback_app(sample_index, store_target):
-    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": store_target,
-                      "TESTING": True, "FEEDBACK_PER_MINUTE": 5})
+    app = create_app(sample_index.with_overrides(feedback_db=store_target), {"TESTING": True, "FEEDBACK_PER_MINUTE": 5})
     yield app
     app.extensions["kb.feedback"].close()
 
@@ -241,8 +240,8 @@ def test_events_are_checked(api):
 
 
 def test_logging_can_be_switched_off(sample_index, tmp_path):
-    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK": False, "TESTING": True,
-                      "FEEDBACK_DB": str(tmp_path / "f.sqlite")})
+    app = create_app(sample_index.with_overrides(feedback=False, feedback_db=str(tmp_path / "f.sqlite")),
+                     {"TESTING": True})
     client = app.test_client()
     assert client.get("/api/search?q=angrerett").get_json()["search_id"] is None
     response = client.post("/api/feedback", json={"index_version": "x", "passage_id": 1, "rating": "helped"})
@@ -275,8 +274,8 @@ def test_openapi_describes_every_api_route(feedback_app, api):
 # Limits every worker shares, and a log that is down or misnamed.
 
 def test_workers_sharing_one_log_share_its_limits(sample_index, store_target):
-    workers = [create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": store_target, "TESTING": True,
-                           "FEEDBACK_PER_MINUTE": 5}) for _ in range(2)]
+    workers = [create_app(sample_index.with_overrides(feedback_db=store_target),
+                          {"TESTING": True, "FEEDBACK_PER_MINUTE": 5}) for _ in range(2)]
     clients = [worker.test_client() for worker in workers]
     body = searched(clients[0])
     rating = {"search_id": body["search_id"], "index_version": body["index_version"],
@@ -296,7 +295,7 @@ def test_searches_go_on_and_ratings_wait_while_postgres_is_stopped(sample_index,
     from indexer.querylog.postgres import RETRY_AFTER_SECONDS, describe
 
     url = postgres.new_database()
-    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": url, "TESTING": True})
+    app = create_app(sample_index.with_overrides(feedback_db=url), {"TESTING": True})
     api = app.test_client()
     body = searched(api)
     rating = {"search_id": body["search_id"], "index_version": body["index_version"],
@@ -320,8 +319,7 @@ def test_searches_go_on_and_ratings_wait_while_postgres_is_stopped(sample_index,
     store.close()
 
 
-def test_a_postgres_url_is_never_taken_for_a_file(sample_index, tmp_path, monkeypatch):
-    from click.testing import CliRunner
+def test_a_postgres_url_is_never_taken_for_a_file(sample_index, tmp_path, monkeypatch, runner):
 
     from indexer.cli import main
     from indexer.querylog.postgres import PostgresFeedbackStore
@@ -332,12 +330,12 @@ def test_a_postgres_url_is_never_taken_for_a_file(sample_index, tmp_path, monkey
     port = free_port()
     nowhere = f"postgresql://kb:hemmelig@127.0.0.1:{port}/kb"
     assert isinstance(open_store(nowhere), PostgresFeedbackStore)
-    result = CliRunner().invoke(main, ["report", "--index", str(sample_index.index_dir), "--feedback-db", nowhere])
+    result = runner.invoke(main, ["report", "--index", str(sample_index.index_dir), "--feedback-db", nowhere])
     assert result.exit_code == 1
     (line,) = result.output.splitlines()
     assert line.startswith(f"Error: the query log at postgresql://kb@127.0.0.1:{port}/kb is unreachable: ")
     assert "hemmelig" not in result.output
-    result = CliRunner().invoke(main, ["report", "--index", str(sample_index.index_dir), "--feedback-db",
+    result = runner.invoke(main, ["report", "--index", str(sample_index.index_dir), "--feedback-db",
                                        "postgresql://kb@db host/kb"])
     assert result.exit_code == 1
     assert result.output == ("Error: KB_FEEDBACK_DB is not a valid PostgreSQL URL (postgresql://…): unexpected spaces"
@@ -348,8 +346,8 @@ def test_a_postgres_url_is_never_taken_for_a_file(sample_index, tmp_path, monkey
 def test_a_log_that_is_not_there_never_fails_a_search(sample_index):
     from .services import free_port
 
-    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "TESTING": True,
-                      "FEEDBACK_DB": f"postgresql://kb@127.0.0.1:{free_port()}/kb"})
+    app = create_app(sample_index.with_overrides(feedback_db=f"postgresql://kb@127.0.0.1:{free_port()}/kb"),
+                     {"TESTING": True})
     api = app.test_client()
     for question in ("hvor lenge er angreretten", "faktura purregebyr"):
         response = api.get("/api/search", query_string={"q": question})

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from indexer.config import Settings
 from webapp import create_app
 from webapp.openapi import openapi_document
 
@@ -44,7 +46,7 @@ URL_TEXT = st.one_of(st.sampled_from(["", "0", "-1", "٣", "1_0", "xx", "9" * 30
 
 def api_routes() -> list[tuple[str, str]]:
     """(rule, method) for every /api/ route of an app; nothing is loaded to list them."""
-    app = create_app({"INDEX_DIR": "/nonexistent", "TESTING": True})
+    app = create_app(Settings(index_dir=Path("/nonexistent")), {"TESTING": True})
     return sorted((rule.rule, method) for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")
                   for method in rule.methods - IGNORED_METHODS)
 
@@ -55,9 +57,9 @@ ROUTES = api_routes()
 @pytest.fixture(scope="module")
 def fuzz_app(sample_index, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
-    return create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": str(folder / "f.sqlite"),
-                       "TESTING": True, "EDITOR_TOKEN": EDITOR_TOKEN, "FEEDBACK_PER_MINUTE": 10**9,
-                       "EVENTS_PER_MINUTE": 10**9, "LOGINS_PER_MINUTE": 10**9})
+    return create_app(sample_index.with_overrides(feedback_db=str(folder / "f.sqlite"), editor_token=EDITOR_TOKEN),
+                      {"TESTING": True, "FEEDBACK_PER_MINUTE": 10**9, "EVENTS_PER_MINUTE": 10**9,
+                       "LOGINS_PER_MINUTE": 10**9})
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from indexer.cli import main
 from indexer.retrieval.evaluation import load_questions
@@ -33,8 +32,8 @@ def test_answer_is_in_the_top_three(searcher, question):
     assert set(ranked) & set(question.expected), f"expected one of {list(question.expected)}, got {ranked}"
 
 
-def test_kb_eval_reports_per_language(sample_index):
-    result = CliRunner().invoke(main, ["eval", "--index", str(sample_index.index_dir), "--json",
+def test_kb_eval_reports_per_language(sample_index, runner):
+    result = runner.invoke(main, ["eval", "--index", str(sample_index.index_dir), "--json",
                                        "--fail-under", "0.95", str(GOLDEN)])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -47,10 +46,10 @@ def test_kb_eval_reports_per_language(sample_index):
     assert len(report["misses"]) == round((1 - report["overall"]["recall@1"]) * len(QUESTIONS))
 
 
-def test_kb_eval_text_output_and_failing_threshold(sample_index, tmp_path):
+def test_kb_eval_text_output_and_failing_threshold(sample_index, tmp_path, runner):
     hard = tmp_path / "hard.yaml"
     hard.write_text("- question: angrerett\n  lang: nb\n  expected: [intern/sosiale-medier]\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["eval", "--index", str(sample_index.index_dir), "--fail-under", "0.9",
+    result = runner.invoke(main, ["eval", "--index", str(sample_index.index_dir), "--fail-under", "0.9",
                                        str(hard)])
     assert result.exit_code == 1
     assert result.output.splitlines()[0].startswith("all     1 questions  R@1 0.000  R@3 0.000")
@@ -67,10 +66,10 @@ def test_kb_eval_text_output_and_failing_threshold(sample_index, tmp_path):
         ("- expected: [a]\n", "question 1 needs a 'question' text"),
     ],
 )
-def test_bad_golden_files_are_named(tmp_path, sample_index, content, message):
+def test_bad_golden_files_are_named(tmp_path, sample_index, content, message, runner):
     path = tmp_path / "golden.yaml"
     path.write_text(content, encoding="utf-8")
-    result = CliRunner().invoke(main, ["eval", "--index", str(sample_index.index_dir), str(path)])
+    result = runner.invoke(main, ["eval", "--index", str(sample_index.index_dir), str(path)])
     assert result.exit_code == 1
     assert message in result.output
     assert str(path) in result.output

@@ -78,8 +78,8 @@ def test_a_note_in_the_departments_language_with_values_articles_and_the_agents_
 @pytest.fixture
 def logged_app(sample_index, store_target):
     """The app over a new log in each store (SQLite, then PostgreSQL)."""
-    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": store_target,
-                      "TESTING": True, "HANDOFFS_PER_MINUTE": 5, "CONTACT_FEEDBACK_PER_MINUTE": 5})
+    app = create_app(sample_index.with_overrides(feedback_db=store_target),
+                     {"TESTING": True, "HANDOFFS_PER_MINUTE": 5, "CONTACT_FEEDBACK_PER_MINUTE": 5})
     yield app
     app.extensions["kb.feedback"].close()
 
@@ -184,7 +184,7 @@ def test_a_flood_of_contact_feedback_is_refused(logged_app):
 
 
 def test_contact_feedback_needs_the_log(sample_index):
-    client = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK": False, "TESTING": True}).test_client()
+    client = create_app(sample_index.with_overrides(feedback=False), {"TESTING": True}).test_client()
     response = client.post("/api/contact-feedback", json={"kind": "compliment"})
     assert response.status_code == 503
     # A hand-off still works without the log: the note is the agent's, nothing is recorded.

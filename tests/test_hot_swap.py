@@ -10,7 +10,7 @@ from webapp import create_app
 
 def test_new_version_is_served_without_restart(mini_settings, mini_kb, embedder):
     first = build_index(mini_settings, embedder=embedder).version
-    client = create_app({"INDEX_DIR": str(mini_settings.index_dir), "RELOAD_SECONDS": 0}).test_client()
+    client = create_app(mini_settings, {"RELOAD_SECONDS": 0}).test_client()
     assert client.get("/api/health").get_json()["index"]["version"] == first
     before = client.get("/api/search?q=kundeklubb medlemsrabatt&k=1").get_json()
     assert before["results"][0]["article_id"] != "kundeklubb"
@@ -29,7 +29,7 @@ def test_new_version_is_served_without_restart(mini_settings, mini_kb, embedder)
 
 def test_searches_during_a_swap_all_succeed_on_one_version(mini_settings, mini_kb, embedder):
     initial = build_index(mini_settings, embedder=embedder).version
-    app = create_app({"INDEX_DIR": str(mini_settings.index_dir), "RELOAD_SECONDS": 0})
+    app = create_app(mini_settings, {"RELOAD_SECONDS": 0})
     versions: list[str] = []
     failures: list[int] = []
     mixed: list[dict] = []
@@ -66,7 +66,7 @@ def test_searches_during_a_swap_all_succeed_on_one_version(mini_settings, mini_k
 
 def test_a_broken_publication_keeps_the_old_version(mini_settings, embedder):
     first = build_index(mini_settings, embedder=embedder).version
-    client = create_app({"INDEX_DIR": str(mini_settings.index_dir), "RELOAD_SECONDS": 0}).test_client()
+    client = create_app(mini_settings, {"RELOAD_SECONDS": 0}).test_client()
     assert client.get("/api/search?q=angrerett").get_json()["index_version"] == first
     (mini_settings.index_dir / "CURRENT").write_text("20990101T000000Z-gone00\n", encoding="utf-8")
     response = client.get("/api/search?q=angrerett")

@@ -12,9 +12,11 @@ TOKEN = "redaktør-nøkkel-123"
 
 @pytest.fixture
 def make_app(sample_index, tmp_path):
-    def make(**config):
-        return create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": str(tmp_path / "f.sqlite"),
-                           "EDITOR_TOKEN": TOKEN, "TESTING": True, **config})
+    def make(**changes):
+        return create_app(sample_index.with_overrides(feedback_db=str(tmp_path / "f.sqlite"), editor_token=TOKEN,
+                                                      **changes),
+
+                          {"TESTING": True})
     return make
 
 
@@ -38,9 +40,9 @@ def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(make_app):
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "kb.example"}
     plain = sign_in(make_app().test_client(), **forwarded).headers["Set-Cookie"]
     assert "Secure" not in plain, "without PROXY_HOPS the forwarded scheme is not believed"
-    proxied = sign_in(make_app(PROXY_HOPS=1).test_client(), Origin="https://kb.example", **forwarded)
+    proxied = sign_in(make_app(proxy_hops=1).test_client(), Origin="https://kb.example", **forwarded)
     assert proxied.status_code == 302 and "; Secure" in proxied.headers["Set-Cookie"]
-    forced = sign_in(make_app(SECURE_COOKIES=True).test_client()).headers["Set-Cookie"]
+    forced = sign_in(make_app(secure_cookies=True).test_client()).headers["Set-Cookie"]
     assert "; Secure" in forced
 
 

@@ -6,7 +6,6 @@ import os
 import time
 
 import pytest
-from click.testing import CliRunner
 
 from indexer.cli import main
 from indexer.ingest.builder import build_index
@@ -65,11 +64,11 @@ def test_each_hostile_file_is_named_and_skipped_and_the_rest_indexed(hostile_kb,
     assert seconds < 60, "the bounds keep a hostile KB from holding the build"
 
 
-def test_kb_check_names_the_same_files(hostile_kb):
+def test_kb_check_names_the_same_files(hostile_kb, runner):
     findings = {(f.path, f.line, f.message) for f in check_kb(hostile_kb) if f.level == "error"}
     assert ("liste.md", 7, "a numbered list starts at a number of 5,000 digits; at most 9 are read") in findings
     assert ("selv.md", 3, "invalid YAML front matter: an alias refers to the value that contains it") in findings
-    result = CliRunner().invoke(main, ["check", "--kb", str(hostile_kb)])
+    result = runner.invoke(main, ["check", "--kb", str(hostile_kb)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert "bombe.md:6: error: invalid YAML front matter: expands to more than 100,000 values" in result.output

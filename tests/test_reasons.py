@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import pytest
-from click.testing import CliRunner
 
 from indexer.cli import main
 from indexer.reports.reasons import build_reasons
@@ -125,32 +124,32 @@ def test_the_reasons_report_counts_exactly(logged):
                       "index_version": version.name, "current_week": "2026-W48", "previous_week": "2026-W47"}
 
 
-def test_kb_report_section_reasons_in_csv_and_json(logged, store_target, sample_index):
+def test_kb_report_section_reasons_in_csv_and_json(logged, store_target, sample_index, runner):
     store, _ = logged
     args = ["report", "--index", str(sample_index.index_dir), "--feedback-db", store_target, "--section"]
-    result = CliRunner().invoke(main, [*args, "reasons", "--format", "csv"])
+    result = runner.invoke(main, [*args, "reasons", "--format", "csv"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == "week,dimension,value,searches,used,ratings,helped,escalations,complaint,compliment,suggestion"
     assert lines[1:] == [",".join(str(value) for value in expected.values()) for expected in EXPECTED_WEEKS]
-    result = CliRunner().invoke(main, [*args, "products", "--format", "csv"])
+    result = runner.invoke(main, [*args, "products", "--format", "csv"])
     assert result.output.splitlines() == [
         "product,searches,complaint,compliment,suggestion,questions,articles_used",
         f"AU55-Q4,15,1,0,0,Aura 55 har ingen lyd (12) | skjermen er svart (3),{AURA} (2)",
         "KM-700,0,0,0,1,,",
     ]
-    result = CliRunner().invoke(main, [*args, "reasons", "--format", "json"])
+    result = runner.invoke(main, [*args, "reasons", "--format", "json"])
     body = json.loads(result.output)
     assert body["ok"] is True and body["reasons"] == EXPECTED_WEEKS and body["products"] == EXPECTED_PRODUCTS
-    text = CliRunner().invoke(main, [*args, "reasons"]).output
+    text = runner.invoke(main, [*args, "reasons"]).output
     assert "  AU55-Q4: 15 searches, 1 complaints, 0 compliments, 0 suggestions" in text
     assert "    asked  12x  Aura 55 har ingen lyd" in text
 
 
 def test_reasons_on_the_report_page_json_and_csv(logged, store_target, sample_index):
     store, _ = logged
-    client = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": store_target,
-                         "EDITOR_TOKEN": EDITOR_TOKEN, "TESTING": True}).test_client()
+    client = create_app(sample_index.with_overrides(feedback_db=store_target, editor_token=EDITOR_TOKEN),
+                        {"TESTING": True}).test_client()
     auth = {"Authorization": f"Bearer {EDITOR_TOKEN}"}
     assert client.get("/reports.json?days=3650").status_code == 401
     body = client.get("/reports.json?days=3650", headers=auth).get_json()

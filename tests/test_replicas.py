@@ -35,13 +35,14 @@ def searches_served(log_files, total: int) -> list[int]:
         time.sleep(0.2)
 
 
-def test_searches_sent_to_both_replicas_appear_in_one_report(sample_index, postgres, tmp_path):
+def test_searches_sent_to_both_replicas_appear_in_one_report(sample_index, postgres, tmp_path, kb_env):
     url = postgres.new_database()
     logs = [tmp_path / "replica1.log", tmp_path / "replica2.log"]
     started: list = []
     with contextlib.ExitStack() as stack:
-        replicas = [stack.enter_context(running_server(sample_index.index_dir, log, env={"KB_FEEDBACK_DB": url},
-                                                       started=started)) for log in logs]
+        env = {**kb_env, "KB_FEEDBACK_DB": url}
+        replicas = [stack.enter_context(running_server(sample_index.index_dir, log, env=env, started=started))
+                    for log in logs]
         balancer = LoadBalancer(replicas, tmp_path / "haproxy.log")
         stack.callback(balancer.close)
         time.sleep(HEALTH_CHECK_SECONDS)  # both replicas pass their first checks

@@ -123,12 +123,11 @@ def test_report_over_an_empty_log_says_so(sample_index, embedder, feedback_store
 
 
 @pytest.mark.parametrize("output", ["text", "csv", "json"])
-def test_kb_report_formats(logged, store_target, sample_index, output):
-    from click.testing import CliRunner
+def test_kb_report_formats(logged, store_target, sample_index, output, runner):
 
     from indexer.cli import main
 
-    result = CliRunner().invoke(main, ["report", "--index", str(sample_index.index_dir), "--feedback-db",
+    result = runner.invoke(main, ["report", "--index", str(sample_index.index_dir), "--feedback-db",
                                        store_target, "--format", output, "--section", "gaps"])
     assert result.exit_code == 0, result.output
     if output == "json":
@@ -141,8 +140,8 @@ def test_kb_report_formats(logged, store_target, sample_index, output):
 
 @pytest.fixture
 def editor_app(logged, store_target, sample_index):
-    app = create_app({"INDEX_DIR": str(sample_index.index_dir), "FEEDBACK_DB": store_target,
-                      "EDITOR_TOKEN": "redaktør-nøkkel-123", "TESTING": True})
+    app = create_app(sample_index.with_overrides(feedback_db=store_target, editor_token="redaktør-nøkkel-123"),
+                     {"TESTING": True})
     yield app
     app.extensions["kb.feedback"].close()
 
@@ -165,7 +164,7 @@ def test_reports_need_the_editor_token(editor_app, sample_index):
     assert html.count("<svg") == 4 and "vinterdekk til elbilen" in html
     assert client.get("/reports.csv?section=stale").headers["Content-Type"].startswith("text/csv")
     assert client.get("/reports?days=0").status_code == 400
-    off = create_app({"INDEX_DIR": str(sample_index.index_dir), "TESTING": True, "EDITOR_TOKEN": None})
+    off = create_app(sample_index, {"TESTING": True})  # no editor token
     response = off.test_client().get("/reports")
     assert response.status_code == 403 and "KB_EDITOR_TOKEN" in response.get_data(as_text=True)
 

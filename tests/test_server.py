@@ -77,9 +77,9 @@ def test_the_request_log_holds_no_question_and_no_address(live_server, server_lo
     assert requests and not [line for line in requests if "127.0.0.1" in line]
 
 
-def test_a_full_request_log_is_masked(sample_index, tmp_path):
+def test_a_full_request_log_is_masked(sample_index, tmp_path, kb_env):
     log_file = tmp_path / "serve.log"
-    with running_server(sample_index.index_dir, log_file, env={"KB_ACCESS_LOG": "full"}) as base:
+    with running_server(sample_index.index_dir, log_file, env={**kb_env, "KB_ACCESS_LOG": "full"}) as base:
         request = urllib.request.Request(base + "/api/search?" + urllib.parse.urlencode({"q": PERSONAL}),
                                          headers={"Referer": base + "/?q=" + urllib.parse.quote(PERSONAL),
                                                   "User-Agent": "test-agent/1"})
@@ -95,9 +95,9 @@ def test_a_full_request_log_is_masked(sample_index, tmp_path):
         assert secret not in log
 
 
-def test_the_request_log_can_be_switched_off(sample_index, tmp_path):
+def test_the_request_log_can_be_switched_off(sample_index, tmp_path, kb_env):
     log_file = tmp_path / "serve.log"
-    with running_server(sample_index.index_dir, log_file, "--access-log", "off") as base:
+    with running_server(sample_index.index_dir, log_file, "--access-log", "off", env=kb_env) as base:
         assert get(base + "/api/health")[0] == 200
     assert "/api/health" not in log_file.read_text(errors="replace")
 
@@ -148,13 +148,13 @@ def test_what_gunicorn_refuses_is_an_envelope(live_server):
     assert json.loads(body) == {"ok": False, "status": 400, "error": "the request is not valid HTTP"}
 
 
-def test_two_workers_together_allow_the_documented_sign_ins(sample_index, tmp_path):
+def test_two_workers_together_allow_the_documented_sign_ins(sample_index, tmp_path, kb_env):
     """Each request is a new connection, so gunicorn hands them to both workers; they count in one log."""
     from .conftest import EDITOR_TOKEN
 
     statuses = []
     with running_server(sample_index.index_dir, tmp_path / "serve.log", "--workers", "2",
-                        env={"KB_FEEDBACK_DB": str(tmp_path / "f.sqlite")}) as base:
+                        env={**kb_env, "KB_FEEDBACK_DB": str(tmp_path / "f.sqlite")}) as base:
         for attempt in range(24):
             if attempt % 2:
                 request = urllib.request.Request(f"{base}/reports.json",

@@ -75,9 +75,10 @@ def test_a_405_says_what_is_allowed(client):
 
 
 def test_missing_index_is_a_503_envelope(tmp_path):
+    from indexer.config import Settings
     from webapp import create_app
 
-    client = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client()
+    client = create_app(Settings(index_dir=tmp_path / "none"), {"TESTING": True}).test_client()
     response = client.get("/api/search?q=angrerett")
     assert response.status_code == 503
     assert response.get_json()["error"].startswith("no index in ")

@@ -33,7 +33,7 @@ DAYS = re.compile(r"[0-9]{1,4}")
 
 
 def _token() -> str:
-    token = current_app.config["EDITOR_TOKEN"]
+    token = current_app.extensions["kb.settings"].editor_token
     if not token:
         abort(403, description="reports are switched off on this server: set KB_EDITOR_TOKEN to turn them on")
     return token
@@ -186,14 +186,14 @@ def login():
 
 def _secure() -> bool:
     """Whether the cookie is marked Secure: on HTTPS (as a trusted proxy reports it too), or always if configured."""
-    return request.is_secure or bool(current_app.config["SECURE_COOKIES"])
+    return request.is_secure or current_app.extensions["kb.settings"].secure_cookies
 
 
 @bp.post("/reports/logout")
 def logout():
     """Sign the editor out: the cookie's session is refused from now on, wherever a copy of it is."""
     _same_site_only()
-    token = current_app.config["EDITOR_TOKEN"]
+    token = current_app.extensions["kb.settings"].editor_token
     session = _valid_session(token) if token else None
     if session is not None:
         current_app.extensions["kb.signed_out"].sign_out(*session)

@@ -28,7 +28,7 @@ def register(app: Flask) -> None:
             response.headers.setdefault(name, value)
         return response
 
-    hops = int(app.config["PROXY_HOPS"])
+    hops = app.extensions["kb.settings"].proxy_hops
     if hops > 0:
         # The client's address, scheme and host as the proxy saw them, so the editor cookie is Secure
         # behind a TLS-terminating proxy and rate limits count clients, not the proxy.

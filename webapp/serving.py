@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
+from indexer.config import Settings
+
 from .accesslog import DEFAULT_ACCESS_LOG, gunicorn_options
 from .refusals import MAX_REQUEST_LINE, EnvelopeWorker
 
 
 class _KBServer(BaseApplication):
-    def __init__(self, app_config: dict, options: dict):
+    def __init__(self, settings: Settings, app_config: dict, options: dict):
+        self.settings = settings
         self.app_config = app_config
         self.options = options
         super().__init__()
@@ -21,10 +24,11 @@ class _KBServer(BaseApplication):
     def load(self):
         from webapp import create_app
 
-        return create_app(self.app_config)
+        return create_app(self.settings, self.app_config)
 
 
-def run_server(app_config: dict, host: str, port: int, workers: int, access_log: str = DEFAULT_ACCESS_LOG) -> None:
+def run_server(settings: Settings, app_config: dict, host: str, port: int, workers: int,
+               access_log: str = DEFAULT_ACCESS_LOG) -> None:
     """Serve until interrupted; each worker builds its own app (and loads the model) after the fork."""
     options = {
         "bind": f"{host}:{port}",
@@ -38,4 +42,4 @@ def run_server(app_config: dict, host: str, port: int, workers: int, access_log:
         "limit_request_line": MAX_REQUEST_LINE,
         **gunicorn_options(access_log),
     }
-    _KBServer(app_config, options).run()
+    _KBServer(settings, app_config, options).run()
