@@ -32,6 +32,8 @@ Progress = Callable[[str], None]
 
 # Raised whenever parsing, rendering or chunking changes what an article's passages are.
 PARSER_VERSION = 3
+# Fewer new passages than this embed in a second or two: no progress bar.
+PROGRESS_MIN_PASSAGES = 64
 
 
 @dataclass
@@ -321,7 +323,7 @@ def _embed_pending(prepared: list[_Prepared], embedder: Embedder, progress: bool
     """Embed every new passage in one batched run, so the progress bar covers the whole build."""
     pending = [item for item in prepared if item.vectors is None]
     texts = [p["embed_text"] for item in pending for p in item.passages]
-    vectors = embedder.embed_documents(texts, progress=progress and len(texts) > 64)
+    vectors = embedder.embed_documents(texts, progress=progress and len(texts) > PROGRESS_MIN_PASSAGES)
     report.embedded_passages = len(texts)
     offset = 0
     for item in pending:

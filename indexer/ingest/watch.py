@@ -17,6 +17,10 @@ from .builder import BuildReport, build_index
 
 # Editors' tools write a file in several steps; wait this long after the last event before building.
 DEBOUNCE_SECONDS = 0.5
+# How often the loop looks for saved files and for the stop signal.
+POLL_SECONDS = 0.2
+# A rebuild waits this long for a `kb index` already running on the same index before it gives up.
+LOCK_WAIT_SECONDS = 60
 _RELEVANT_SUFFIXES = (".md", ".yaml", ".yml")
 _EDITOR_NOISE = ("~", ".swp", ".swx", ".tmp", ".part")
 
@@ -60,7 +64,7 @@ def watch(
     try:
         _build(settings, embedder, on_build)
         while not stop.is_set():
-            if not changes.pending.wait(timeout=0.2):
+            if not changes.pending.wait(timeout=POLL_SECONDS):
                 continue
             quiet_for = time.monotonic() - changes.last_change
             if quiet_for < debounce:
@@ -78,7 +82,7 @@ def watch(
 
 def _build(settings: Settings, embedder: Embedder, on_build) -> None:
     try:
-        report = build_index(settings, embedder=embedder, lock_wait=60)
+        report = build_index(settings, embedder=embedder, lock_wait=LOCK_WAIT_SECONDS)
     except KBError as exc:
         on_build(None, exc)
         return

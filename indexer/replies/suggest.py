@@ -35,6 +35,8 @@ MAX_EXTRACT_SENTENCES = 3
 EXTRACT_KEEP_RATIO = 0.8
 MAX_EXTRACT_CHARS = 500
 MIN_SENTENCE_WORDS = 4
+# "Savnet pakke: Logistikk": fewer words than this after a colon make a label and a name, a list entry.
+LABEL_MAX_WORDS = 3
 # Weight of the question's keyword share beside cosine similarity when ranking sentences.
 KEYWORD_WEIGHT = 0.5
 # Sentences per result compared with the question by meaning (each costs an embedding when not cached).
@@ -82,8 +84,8 @@ def split_sentences(text: str) -> list[str]:
                 continue
             if _FOR_AGENTS.search(sentence):
                 continue
-            if ":" in sentence and len(sentence.rsplit(":", 1)[1].split()) < 3:
-                continue  # a label and a name, such as "Savnet pakke: Logistikk", is a list entry, not a sentence
+            if ":" in sentence and len(sentence.rsplit(":", 1)[1].split()) < LABEL_MAX_WORDS:
+                continue
             sentences.append(sentence if sentence[-1] in ".!?" else sentence + ".")
     return sentences
 

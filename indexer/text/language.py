@@ -24,6 +24,8 @@ ARTICLE_SAMPLE_WORDS = 400
 # The winning language needs this many of its own words, and this many times the other's, to decide.
 ARTICLE_MIN_WORDS = 5
 ARTICLE_MIN_RATIO = 2.0
+# In a short question each æ, ø or å counts as two bokmål words: no English word has them.
+SPECIAL_LETTER_WEIGHT = 2
 
 
 def detect_text_language(text: str) -> str | None:
@@ -46,7 +48,7 @@ def detect_language(text: str) -> str | None:
     words = [word.lower() for word in _WORD.findall(text)]
     if not words:
         return None
-    nb = sum(word in _NB_ONLY for word in words) + 2 * sum(ch in "æøå" for ch in "".join(words))
+    nb = sum(word in _NB_ONLY for word in words) + SPECIAL_LETTER_WEIGHT * sum(ch in "æøå" for ch in "".join(words))
     en = sum(word in _EN_ONLY for word in words)
     if nb == en:
         return None
