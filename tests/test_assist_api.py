@@ -46,11 +46,26 @@ def test_every_need_gets_its_own_results_and_one_reply_covers_them(client):
     assert all(need["search_id"] for need in body["needs"]) and body["assist_id"]
 
 
-def test_need_results_are_the_results_of_api_search(client):
-    body = assist(client, {"text": "Hvor lang er angrefristen?", "channel": "chat"})
+@pytest.mark.parametrize("question", ["Hvor lang er angrefristen?", "Hvordan sjekker jeg saldoen på gavekortet?"])
+def test_need_results_are_those_of_api_search_with_extracts_only_where_the_reply_uses_them(client, question):
+    body = assist(client, {"text": question, "channel": "chat"})
     search = client.get("/api/search", query_string={"q": body["needs"][0]["query"], "k": 3,
                                                      "channel": "chat"}).get_json()
-    assert body["needs"][0]["results"] == search["results"]
+    mine, theirs = body["needs"][0]["results"], search["results"]
+
+    def templates_only(results):
+        return [{**result, "replies": [r for r in result["replies"] if r["kind"] == "template"]} for result in results]
+
+    assert templates_only(mine) == templates_only(theirs)
+    used = {source["article_id"] for source in body["reply"]["sources"] if source["kind"] == "extract"}
+    for result, searched in zip(mine, theirs, strict=True):
+        extracts = [reply for reply in result["replies"] if reply["kind"] == "extract"]
+        if result["article_id"] in used:
+            assert extracts == [reply for reply in searched["replies"] if reply["kind"] == "extract"] != []
+        else:
+            assert extracts == []
+    if question.startswith("Hvordan sjekker"):
+        assert used == {"betaling/gavekort"}  # no template: the reply is the extract /api/search offers too
 
 
 def test_english_chat_with_a_name_in_the_sign_off(client):

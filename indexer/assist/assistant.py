@@ -97,24 +97,49 @@ class Assistant:
                                   "quoted mail are set aside")
         values = _values(cleaned, context, subjects)
         message_lang = request.lang or detect_language(cleaned.text) or DEFAULT_LANG
-        answered: list[NeedAnswer] = []
-        for need in needs:
-            lang = request.lang or detect_language(need.text) or message_lang
-            own_subject = subjects.best(need.text) if subjects else None
-            carried = subject if subject and not own_subject else None
-            query = searchable(f"{carried} {need.text}" if carried else need.text, values) or mask(need.text)
-            response = self.searcher.search(query, k=request.k, filters=request.filters, replies=(request.channel,),
-                                            analyse_as=lang)
-            answered.append(NeedAnswer(text=need.text, lang=lang, query=query, subject=own_subject or carried,
-                                       search=response))
+        planned = [self._plan(need, request, message_lang, subject, subjects, values) for need in needs]
+        # Every need's question embedded in one call; each search then reuses its vector and its language.
+        vectors = self.searcher.query_vectors([plan.query for plan in planned], [plan.lang for plan in planned])
+        answered = [
+            NeedAnswer(text=plan.text, lang=plan.lang, query=plan.query, subject=plan.subject,
+                       search=self.searcher.search(plan.query, k=request.k, filters=request.filters,
+                                                   replies=(request.channel,), analyse_as=plan.lang,
+                                                   query_vector=vector, extract_results=0))
+            for plan, vector in zip(planned, vectors, strict=True)
+        ]
         reply_lang = request.lang or _most_common([need.lang for need in answered]) or message_lang
         answers = [answer for index, need in enumerate(answered)
-                   if (answer := choose_answer(index, need.search.results, reply_lang)) is not None]
+                   if (answer := choose_answer(index, need.search.results, reply_lang,
+                                               _extract_for(self.searcher, need.search, request.channel)))
+                   is not None]
         reply = compose_reply(answers, reply_lang, request.channel, values, declared_for(version.placeholders, {}))
         set_aside = {"greeting": bool(cleaned.greeting), "signature": bool(cleaned.signature or cleaned.sign_off_name),
                      "quoted_lines": len(cleaned.quoted)}
         return AssistResponse(needs=answered, values=values, reply=reply, lang=reply_lang, channel=request.channel,
                               version=version.name, set_aside=set_aside)
+
+    @staticmethod
+    def _plan(need, request: AssistRequest, message_lang: str, subject: str | None, subjects: Subjects,
+              values: dict) -> _Plan:
+        """What is searched for one need, in which language (told once, from its own words or the message's)."""
+        lang = request.lang or detect_language(need.text) or message_lang
+        own_subject = subjects.best(need.text) if subjects else None
+        carried = subject if subject and not own_subject else None
+        query = searchable(f"{carried} {need.text}" if carried else need.text, values) or mask(need.text)
+        return _Plan(text=need.text, lang=lang, query=query, subject=own_subject or carried)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    text: str
+    lang: str
+    query: str
+    subject: str | None
+
+
+def _extract_for(searcher, search: SearchResponse, channel: str):
+    """Makes the extract of one of `search`'s results, for the reply that may use it."""
+    return lambda result: searcher.add_extract(search, result, (channel,))
 
 
 def searchable(text: str, values: dict) -> str:

@@ -11,6 +11,7 @@ so the text never shows a raw `{placeholder}`. On social media the public rules 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..replies.frame import body_of, frame
@@ -33,11 +34,18 @@ class Answer:
     source: dict
 
 
-def choose_answer(need_index: int, results: list[dict], lang: str) -> Answer | None:
-    """The reply for a need: the first of its best results with a reply in `lang`; None when none has one."""
+def choose_answer(need_index: int, results: list[dict], lang: str,
+                  extract: Callable[[dict], None] | None = None) -> Answer | None:
+    """The reply for a need: the first of its best results with a reply in `lang`; None when none has one.
+
+    `extract(result)` gives a result without replies (an article the editors wrote no template for) its
+    extract when it is asked for: only the results a reply may come from are worth one.
+    """
     for result in results[:ANSWER_RESULTS]:
         if result.get("metadata", {}).get("audience") == "internal":
             continue
+        if extract is not None and not result.get("replies") and result.get("lang") == lang:
+            extract(result)
         reply = next((reply for reply in result.get("replies", []) if reply["lang"] == lang), None)
         if reply is not None:
             body = reply["text"] if reply["channel"] == "social" else body_of(reply["text"])

@@ -105,12 +105,15 @@ class ReplySuggester:
         query_terms: dict[str, float],
         channels: tuple[str, ...],
         query_vector: Callable[[], np.ndarray],
+        extract_results: int | None = None,
     ) -> None:
         """Give every result a `replies` list, in `channels`, the question's language first.
 
         `query_terms` are the question's keywords with their weights (idf); `query_vector` gives the
-        question's vector, called only when some result needs an extract.
+        question's vector, called only when some result needs an extract. Extracts are made for the first
+        `extract_results` results (EXTRACT_RESULTS by default); templates for every result.
         """
+        extract_results = EXTRACT_RESULTS if extract_results is None else extract_results
         extract_for = []
         for rank, result in enumerate(results):
             result["replies"] = []
@@ -119,7 +122,7 @@ class ReplySuggester:
             templates = version.replies(result["article_id"])
             if templates:
                 result["replies"] = self._templates(version, result, templates, channels, query_lang)
-            elif rank < EXTRACT_RESULTS:
+            elif rank < extract_results:
                 extract_for.append(result)
         if extract_for:
             declared = declared_for(version.placeholders, {})

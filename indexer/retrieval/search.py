@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -58,6 +58,11 @@ class SearchResponse:
     signals: dict | None = None
     # Urgent escalation criteria the question itself meets (threats, media, ...), to show before the results.
     urgent: list[dict] | None = None
+    # What reply extracts are chosen by, kept so that one can be made later for a result that needs it
+    # (see Searcher.add_extract): the index version searched, the question's keyword weights and its vector.
+    searched: IndexVersion | None = field(default=None, repr=False, compare=False)
+    keyword_weights: dict | None = field(default=None, repr=False, compare=False)
+    query_vector: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def as_dict(self) -> dict:
         """The JSON shape shared by `kb search --json` and `/api/search`, which put it in their envelope."""
@@ -179,6 +184,33 @@ class Searcher:
             self._query_vectors.put(text, vector)
         return vector
 
+    def query_vectors(self, texts: list[str], langs: list[str | None]) -> list[np.ndarray | None]:
+        """The vectors of several questions asked together (the needs of one message), the uncached ones
+        embedded in one call; None for a question in a language where the dense side has no vote, since
+        its search runs the model only when the keywords find too little."""
+        voting = [index for index, lang in enumerate(langs)
+                  if weights_for(self.settings.model, lang, self.weight_overrides).dense > 0]
+        texts = [visible_text(text).strip() for text in texts]  # as `search` reads them
+        vectors: list[np.ndarray | None] = [None] * len(texts)
+        missing = []
+        for index in voting:
+            vectors[index] = self._query_vectors.get(texts[index])
+            if vectors[index] is None:
+                missing.append(index)
+        if missing:
+            embedded = self.embedder.embed_queries([texts[index] for index in missing])
+            for index, vector in zip(missing, embedded, strict=True):
+                vectors[index] = vector.reshape(1, -1)
+                self._query_vectors.put(texts[index], vectors[index])
+        return vectors
+
+    def add_extract(self, response: SearchResponse, result: dict, channels: tuple[str, ...]) -> None:
+        """Give one result of `response` the extract its search left out (see `extract_results`)."""
+        known = response.query_vector
+        self.suggester.attach(response.searched, [result], response.lang, response.keyword_weights or {},
+                              _channels(channels),
+                              lambda: known if known is not None else self.query_vector(response.query))
+
     def warm_up(self) -> None:
         """Load the index and the model now, so the first agent does not wait for them."""
         self.search("warm up", k=1)
@@ -186,6 +218,7 @@ class Searcher:
     def search(
         self, query: str, k: int = DEFAULT_RESULTS, mode: str = "hybrid", filters: dict | None = None,
         replies: tuple[str, ...] = (), route: bool = True, analyse_as: str | None = None,
+        query_vector: np.ndarray | None = None, extract_results: int | None = None,
     ) -> SearchResponse:
         """The `k` best articles for `query`, each as its best passage with up to two more behind it.
 
@@ -193,8 +226,12 @@ class Searcher:
         audience; the language filter also decides how the question is analysed, else it is detected.
         `replies` names the channels to suggest customer replies for (see suggest); none by default.
         `route` adds each result's escalation route (see routing), urgent criteria of the question first.
-        `analyse_as` is the language to analyse the question in when neither the filter nor the question's
-        own words tell (the language of the message a question was taken from).
+        `analyse_as` is the question's language when the caller has told it already (a need of a pasted
+        message, told from its own words or the message's): the question is then not analysed again; the
+        language filter still comes first.
+        `query_vector` is the question's vector when the caller has embedded it already (see query_vectors).
+        `extract_results` is how many of the best results get extracts (the suggester's default when None);
+        `add_extract` makes one later for a result that turns out to need it.
         """
         text, k = validate_query(query, k, self.max_results)
         if mode not in MODES:
@@ -202,12 +239,11 @@ class Searcher:
         version = self.version
         filters = validate_filters(filters, version.facets()["lang"])
         allowed = version.allowed(filters)
-        query_lang = filters.get("lang") or detect_language(text) or analyse_as
+        query_lang = filters.get("lang") or analyse_as or detect_language(text)
         wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
         weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
         lexical_hits: list[tuple[int, float]] = []
         dense_hits: list[tuple[int, float]] = []
-        query_vector = None
         # The question's own keywords, analysed once: they search, measure coverage and pick reply sentences.
         primary = self.analyzer.query_terms(text, _langs(query_lang))
         keyword_weights = {term: version.lexical.idf(term) for term in primary}
@@ -215,7 +251,8 @@ class Searcher:
             terms = self._weighted_terms(text, query_lang, primary, version.synonyms.expand(text))
             lexical_hits = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
         if mode == "dense" or (mode == "hybrid" and dense_needed(weights, len(lexical_hits), wanted)):
-            query_vector = self.query_vector(text)
+            if query_vector is None:
+                query_vector = self.query_vector(text)
             dense_hits = version.search(query_vector, wanted, allowed)
         if mode == "dense":
             hits = dense_hits
@@ -238,9 +275,10 @@ class Searcher:
         if replies:
             known = query_vector
             self.suggester.attach(version, results, query_lang, keyword_weights, _channels(replies),
-                                  lambda: known if known is not None else self.query_vector(text))
+                                  lambda: known if known is not None else self.query_vector(text), extract_results)
         return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters,
-                              signals=signals, urgent=urgent)
+                              signals=signals, urgent=urgent, searched=version, keyword_weights=keyword_weights,
+                              query_vector=query_vector)
 
     @staticmethod
     def _language_prior(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
