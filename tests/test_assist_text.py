@@ -80,6 +80,20 @@ def test_a_follow_up_without_a_topic_of_its_own_stays_with_its_question():
         "What is your return policy? How long does it take?", "Also, do you sell gift cards?"]
 
 
+@pytest.mark.parametrize(("message", "expected"), [
+    ("Please close my account. How soon will that be done?",
+     ["Please close my account. How soon will that be done?"]),
+    ("Jeg vil reklamere på vaskemaskinen. Hva trenger dere fra meg?",
+     ["Jeg vil reklamere på vaskemaskinen. Hva trenger dere fra meg?"]),
+    ("I want to return the headphones. What do I need to send with them? Can I also pay by invoice?",
+     ["I want to return the headphones. What do I need to send with them?", "Can I also pay by invoice?"]),
+    ("Kan jeg bytte TV-en? Hva trenger jeg for å få pengene tilbake?",
+     ["Kan jeg bytte TV-en?", "Hva trenger jeg for å få pengene tilbake?"]),
+])
+def test_a_follow_up_of_stopwords_and_asking_words_joins_its_question_one_with_a_topic_does_not(message, expected):
+    assert needs_of(message) == expected
+
+
 def test_chat_lines_without_stops_and_abbreviations():
     assert needs_of("hei\ndo you deliver on saturdays\nand can i pay with vipps") == [
         "do you deliver on saturdays", "and can i pay with vipps"]

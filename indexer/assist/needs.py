@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_NORWEGIAN
+
 from ..text.lexical import Analyzer
 
 # Abbreviations whose full stop does not end a sentence.
@@ -41,9 +43,10 @@ _REQUEST = re.compile(
     r"|i'm trying to|i am trying to|how to|is it possible|er det mulig)\b",
     re.IGNORECASE,
 )
-# Words that ask about something already named ("when will it come", "hvor lang tid tar det") without a
-# topic of their own; a follow-up made only of these (and stopwords) belongs to the question before.
-_FOLLOW_UP_WORDS = frozenset({
+# Words that ask about something already named ("when will it come", "hvor lang tid tar det", "what do I need
+# to send you") without a topic of their own; a follow-up made only of these and stopwords belongs to the
+# question before.
+_FOLLOW_UP_WORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(STOPWORDS_NORWEGIAN) | frozenset({
     "og", "men", "også", "da", "så", "kommer", "komme", "skjer", "skje", "tar", "ta", "lang", "lenge", "tid",
     "koster", "kost", "mye", "mange", "gjør", "gjøre", "går", "gå", "blir", "bli", "fått", "får", "få", "det",
     "den", "dem", "de", "denne", "dette", "disse", "der", "dit", "hvorfor", "hvordan", "hva", "når", "hvor",
@@ -51,6 +54,8 @@ _FOLLOW_UP_WORDS = frozenset({
     "and", "but", "also", "then", "so", "come", "comes", "coming", "happen", "happens", "happening", "take",
     "takes", "long", "much", "many", "cost", "costs", "do", "does", "it", "that", "this", "they", "them", "those",
     "there", "why", "how", "what", "when", "where", "else", "again", "really", "sure",
+    "trenger", "sende", "sendt", "borte", "ferdig", "gjort", "snart", "need", "needed", "send", "sent", "gone",
+    "done", "soon",
 })
 MIN_NEED_WORDS = 2
 # A pasted message is read for at most this many needs; the rest joins the last one (bounded work).
