@@ -76,6 +76,8 @@ class SearchResponse:
 def visible_text(text: str) -> str:
     """`text` without control and format characters (NUL, zero-width spaces, byte-order marks), which carry
     no meaning for search and would only be logged; tabs and line breaks become spaces."""
+    if text.isprintable():
+        return text  # none of them: the common case, without a look at every character
     return "".join(" " if char in "\t\n\r" else char for char in text
                    if char in "\t\n\r" or unicodedata.category(char) not in ("Cc", "Cf", "Cs", "Co"))
 
