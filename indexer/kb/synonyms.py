@@ -33,6 +33,15 @@ class Synonyms:
         # Every member's stemmed form per language, computed once here instead of on every question.
         self._forms = [[[phrase_form(member, lang) for lang in STEMMERS] for member in group]
                        for group in self.groups]
+        # The members by their first stemmed word per language: a question is compared only with the members
+        # that start with one of its words, not with every member of every group.
+        self._starting: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        for group_index, members in enumerate(self._forms):
+            for member_index, variants in enumerate(members):
+                for lang_index, variant in enumerate(variants):
+                    if variant.split():
+                        key = (lang_index, variant.split()[0])
+                        self._starting.setdefault(key, []).append((group_index, member_index))
 
     @classmethod
     def load(cls, kb_dir: Path) -> Synonyms:
@@ -67,12 +76,16 @@ class Synonyms:
         Words match after stemming in either language, so `erased` finds the group of `erase`.
         """
         forms = [phrase_form(question, lang) for lang in STEMMERS]
+        mentioned: set[tuple[int, int]] = set()
+        for lang_index, form in enumerate(forms):
+            for word in set(form.split()):
+                for group_index, member_index in self._starting.get((lang_index, word), ()):
+                    if contains_phrase(form, self._forms[group_index][member_index][lang_index]):
+                        mentioned.add((group_index, member_index))
         additions: list[str] = []
-        for group, members in zip(self.groups, self._forms, strict=True):
-            mentioned = [any(contains_phrase(form, m) for form, m in zip(forms, variants, strict=True))
-                         for variants in members]
-            if any(mentioned):
-                additions.extend(member for member, found in zip(group, mentioned, strict=True) if not found)
+        for group_index in sorted({group_index for group_index, _ in mentioned}):
+            additions.extend(member for member_index, member in enumerate(self.groups[group_index])
+                             if (group_index, member_index) not in mentioned)
         return additions
 
 
