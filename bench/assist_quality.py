@@ -2,13 +2,16 @@
 
     python bench/assist_quality.py --data ../shared/data/dstc10-track2-task2     # all three parts
     python bench/assist_quality.py --part needs --part latency                    # no shared data needed
+    python bench/assist_quality.py --part dstc10 --recency-split                  # recency on held-out half
 
 dstc10: the 104 spoken questions of DSTC10 track 2 task 2 (val), whose subject is named only in earlier
 turns, with speech-recognition errors. The 12,039 FAQ snippets become one article each (title "ENTITY:
 question", the entity as the article's product) in a temporary KB, indexed with the configured model; each
 conversation goes through the assistant as `turns` (U = customer, S = agent) and the snippet is looked for
 in the results of the last need. Printed beside it, in the same run: the last turn searched alone, and the
-last four turns pasted together (hybrid search, as /api/search does it).
+last four turns pasted together (hybrid search, as /api/search does it). The recency weight of the
+conversation's subject (0.8) was chosen on these same questions; `--recency-split` chooses it among 0.7, 0.8
+and 0.9 on the even-numbered questions and prints what it gives on the odd ones, which took no part.
 
 needs: tests/golden_messages.yaml, messages written for the sample KB (bokmål and English, e-mail and chat).
 A golden need is found when exactly one need of the split holds its words and that need holds no other
@@ -44,6 +47,7 @@ from _server import post_json, serve, stop  # noqa: E402
 from _stats import load_average, percentile, process_cpu_ms  # noqa: E402
 
 from indexer.assist import Assistant, AssistRequest  # noqa: E402
+from indexer.assist import conversation  # noqa: E402
 from indexer.assist.cleaning import clean_message  # noqa: E402
 from indexer.assist.needs import split_needs  # noqa: E402
 from indexer.config import Settings  # noqa: E402
@@ -56,6 +60,7 @@ TOP = 3
 EMAIL_PARTS = Path(__file__).resolve().parent / "assist_emails.yaml"
 EMAILS_PER_LANGUAGE = 16
 EMAIL_WORDS = 150
+RECENCY_CHOICES = (0.7, 0.8, 0.9)
 
 
 def golden_messages() -> list[dict]:
@@ -146,36 +151,68 @@ def dstc10_kb(data: Path, kb_dir: Path) -> None:
     (kb_dir / ".complete").write_text("", encoding="utf-8")
 
 
-def dstc10_part(data: Path, workdir: Path) -> None:
+def dstc10_part(data: Path, workdir: Path, recency_split: bool) -> None:
     kb_dir = workdir / "dstc10-kb"
     dstc10_kb(data, kb_dir)
     settings = Settings.from_env(kb_dir=kb_dir, index_dir=workdir / "dstc10-index")
     started = time.monotonic()
     build_index(settings)
-    print(f"dstc10: KB indexed in {time.monotonic() - started:.0f} s")
+    print(f"dstc10: KB indexed in {time.monotonic() - started:.0f} s with {settings.model}; {load_average()}")
     searcher = Searcher(settings)
     assistant = Assistant(searcher)
     relevant = {}
     for line in (data / "qrels" / "val.tsv").read_text(encoding="utf-8").splitlines()[1:]:
         query_id, corpus_id, _ = line.split("\t")
         relevant[query_id] = corpus_id
-    ranks: dict[str, list[int | None]] = {"assist (turns)": [], "last turn alone": [], "last four turns pasted": []}
+    questions = []
     for line in (data / "queries.jsonl").read_text(encoding="utf-8").splitlines():
         query = json.loads(line)
-        context = query["metadata"]["context"]
         turns = [{"role": "customer" if turn["speaker"] == "U" else "agent", "text": turn["text"]}
-                 for turn in context] + [{"role": "customer", "text": query["text"]}]
-        target = relevant[query["_id"]]
-        response = assistant.assist(AssistRequest.from_json({"turns": turns, "k": 5}))
-        ranks["assist (turns)"].append(_rank(response.needs[-1].search.results, target))
-        ranks["last turn alone"].append(_rank(searcher.search(query["text"], k=5).results, target))
-        pasted = " ".join(turn["text"] for turn in turns[-4:])
-        ranks["last four turns pasted"].append(_rank(searcher.search(pasted, k=5).results, target))
+                 for turn in query["metadata"]["context"]] + [{"role": "customer", "text": query["text"]}]
+        questions.append((query["text"], turns, relevant[query["_id"]]))
+    ranks: dict[str, list[int | None]] = {
+        "assist (turns)": _assist_ranks(assistant, questions),
+        "last turn alone": [_rank(searcher.search(text, k=5).results, target) for text, _, target in questions],
+        "last four turns pasted": [_rank(searcher.search(" ".join(turn["text"] for turn in turns[-4:]), k=5).results,
+                                         target) for _, turns, target in questions],
+    }
     for name, found in ranks.items():
-        count = len(found)
-        at1 = sum(rank == 1 for rank in found) / count
-        at5 = sum(rank is not None and rank <= 5 for rank in found) / count
-        print(f"  {name:<24} R@1 {at1:.3f}  R@5 {at5:.3f}  ({count} questions)")
+        at1, at5 = _recall(found)
+        print(f"  {name:<24} R@1 {at1:.3f}  R@5 {at5:.3f}  ({len(found)} questions)  (targets R@5 >= 0.70, R@1 >= 0.45)")
+    if recency_split:
+        _recency_split(assistant, questions)
+
+
+def _assist_ranks(assistant: Assistant, questions: list[tuple]) -> list[int | None]:
+    return [_rank(assistant.assist(AssistRequest.from_json({"turns": turns, "k": 5})).needs[-1].search.results, target)
+            for _, turns, target in questions]
+
+
+def _recall(found: list[int | None]) -> tuple[float, float]:
+    count = max(1, len(found))
+    return (sum(rank == 1 for rank in found) / count,
+            sum(rank is not None and rank <= 5 for rank in found) / count)
+
+
+def _recency_split(assistant: Assistant, questions: list[tuple]) -> None:
+    """The recency weight chosen on the even-numbered questions (R@5, then R@1) and reported on the odd ones,
+    which played no part in the choice."""
+    chosen_on, reported_on = questions[0::2], questions[1::2]
+    kept = conversation.RECENCY
+    scores = {}
+    try:
+        for recency in RECENCY_CHOICES:
+            conversation.RECENCY = recency
+            scores[recency] = (_recall(_assist_ranks(assistant, chosen_on)), _recall(_assist_ranks(assistant, reported_on)))
+    finally:
+        conversation.RECENCY = kept
+    best = max(RECENCY_CHOICES, key=lambda recency: (scores[recency][0][1], scores[recency][0][0], recency == kept))
+    print(f"  recency weight chosen on the {len(chosen_on)} even-numbered questions, reported on the "
+          f"{len(reported_on)} odd ones:")
+    for recency in RECENCY_CHOICES:
+        (a1, a5), (b1, b5) = scores[recency]
+        print(f"    {recency:.1f}{' (chosen)' if recency == best else '         '}  choosing half R@1 {a1:.3f} R@5 {a5:.3f}"
+              f"   held-out half R@1 {b1:.3f} R@5 {b5:.3f}")
 
 
 def _rank(results: list[dict], article_id: str) -> int | None:
@@ -259,6 +296,9 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=DSTC10, help="The dstc10-track2-task2 folder.")
     parser.add_argument("--emails", type=int, default=EMAILS_PER_LANGUAGE,
                         help="E-mails per language for the latency part (the English needs run out past 18).")
+    parser.add_argument("--recency-split", action="store_true",
+                        help="Also choose the conversation recency weight on half the DSTC10 questions and "
+                             "report it on the other half.")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="Keep the generated KBs and indexes here, so a second run reuses them.")
     args = parser.parse_args()
@@ -273,7 +313,7 @@ def main() -> int:
         if not (args.data / "corpus.jsonl").exists():
             print(f"dstc10: no data at {args.data}; pass --data", file=sys.stderr)
             return 1
-        dstc10_part(args.data, workdir)
+        dstc10_part(args.data, workdir, args.recency_split)
     return 0
 
 
