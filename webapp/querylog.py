@@ -56,22 +56,19 @@ def log_search(response: SearchResponse, mode: str, after: str | None = None) ->
 
 def log_assist(response: AssistResponse) -> tuple[str | None, list[str | None]]:
     """Record an assist request and each of its needs as a search of its own (so gaps are found per need),
-    linked to it; the ids, or None where logging is off or failed. Names the message gave are masked too."""
+    linked to it, in one transaction; the ids, or None where logging is off or failed. Names the message gave
+    are masked too."""
     feedback = store()
     if feedback is None:
         return None, [None] * len(response.needs)
     try:
-        assist_id = feedback.log_assist(channel=response.channel, lang=response.lang, needs=len(response.needs),
-                                        values=response.values)
         known = current_app.extensions["kb.searcher"].version.facets()
-        search_ids = []
-        for need in response.needs:
-            search = need.search
-            search_ids.append(feedback.log_search(
-                query=without_values(need.query, response.values), lang=search.lang, mode="hybrid",
-                filters=mask_filters(search.filters or {}, known), index_version=search.version,
-                results=search.results, signals=search.signals or {}, assist_id=assist_id))
-        return assist_id, search_ids
+        searches = [{"query": without_values(need.query, response.values), "lang": need.search.lang,
+                     "mode": "hybrid", "filters": mask_filters(need.search.filters or {}, known),
+                     "index_version": need.search.version, "results": need.search.results,
+                     "signals": need.search.signals or {}} for need in response.needs]
+        return feedback.log_assist(channel=response.channel, lang=response.lang, values=response.values,
+                                   searches=searches)
     except KBError as exc:
         current_app.logger.warning("assist not logged: %s", exc)
         return None, [None] * len(response.needs)

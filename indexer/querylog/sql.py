@@ -25,6 +25,14 @@ from .records import (
     timestamp,
 )
 
+def _search_row(moment: dt.datetime, *, query, lang, mode, filters, index_version, results, signals) -> tuple:
+    """A search's columns as the log keeps them: the question masked, the top results by id and score."""
+    shown = json.dumps([{"passage_id": r["passage_id"], "article_id": r["article_id"], "score": r["score"]}
+                        for r in results[:LOGGED_RESULTS]])
+    return (timestamp(moment), mask(query), lang, mode, json.dumps(filters, ensure_ascii=False), index_version,
+            signals.get("keywords"), signals.get("meaning"), shown)
+
+
 # A rate limit counts calls in any 60 seconds; older hits are deleted.
 RATE_WINDOW_SECONDS = 60
 # The share of limit checks that also delete every other client's expired hits, so that hashed addresses
@@ -64,37 +72,43 @@ class SQLFeedbackStore:
 
     # The log.
 
-    def log_assist(self, *, channel, lang, needs, values, at=None):
-        """Record one assist request (its values masked) and return its id; its needs are logged as searches."""
+    def log_assist(self, *, channel, lang, values, searches, at=None):
+        """Record one assist request (its values masked) and each of its needs as a search of its own, linked
+        to it (`searches`: the keyword arguments of `log_search` per need), in one transaction; the assist's
+        id and the searches' ids."""
+        moment = at or now()
         masked = {kind: [mask(str(item)) for item in value] if isinstance(value, list) else mask_value(kind, value)
                   for kind, value in values.items()}
         assist_id = secrets.token_urlsafe(12)
         with self._session(write=True) as session:
             session.run('INSERT INTO assists (id, at, channel, lang, needs, "values") VALUES (?, ?, ?, ?, ?, ?)',
-                        (assist_id, timestamp(at or now()), channel, lang, int(needs),
+                        (assist_id, timestamp(moment), channel, lang, len(searches),
                          json.dumps(masked, ensure_ascii=False)))
-        return assist_id
+            search_ids = [self._insert_search(session, _search_row(moment, **search), assist_id)
+                          for search in searches]
+        return assist_id, search_ids
 
     def log_search(self, *, query, lang, mode, filters, index_version, results, signals, after=None, at=None,
                    assist_id=None):
         """Record a search (masked) and return its id; a continuation of search `after` replaces that row.
         `assist_id` links the search of one need to the assist request it came from."""
         moment = at or now()
-        shown = json.dumps([{"passage_id": r["passage_id"], "article_id": r["article_id"], "score": r["score"]}
-                            for r in results[:LOGGED_RESULTS]])
-        masked = mask(query)
-        values = (timestamp(moment), masked, lang, mode, json.dumps(filters, ensure_ascii=False),
-                  index_version, signals.get("keywords"), signals.get("meaning"), shown)
+        values = _search_row(moment, query=query, lang=lang, mode=mode, filters=filters,
+                             index_version=index_version, results=results, signals=signals)
         with self._session(write=True) as session:
-            if after and not assist_id and self._continues(session, after, masked, moment):
+            if after and not assist_id and self._continues(session, after, values[1], moment):
                 session.run(
                     "UPDATE searches SET at = ?, query = ?, lang = ?, mode = ?, filters = ?, index_version = ?,"
                     " keywords = ?, meaning = ?, results = ? WHERE id = ?", (*values, after))
                 return after
-            search_id = secrets.token_urlsafe(12)
-            session.run(
-                "INSERT INTO searches (at, query, lang, mode, filters, index_version, keywords, meaning, results, id,"
-                " assist_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, search_id, assist_id))
+            return self._insert_search(session, values, assist_id)
+
+    @staticmethod
+    def _insert_search(session: Session, values: tuple, assist_id: str | None) -> str:
+        search_id = secrets.token_urlsafe(12)
+        session.run(
+            "INSERT INTO searches (at, query, lang, mode, filters, index_version, keywords, meaning, results, id,"
+            " assist_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, search_id, assist_id))
         return search_id
 
     @staticmethod
