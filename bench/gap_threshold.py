@@ -33,8 +33,9 @@ from indexer.retrieval.search import Searcher  # noqa: E402
 
 # The share of answered questions a rule may call gaps: a report full of false gaps is not read.
 MAX_WRONG = 0.10
-MEANING_STEPS = [step / 1000 for step in range(300, 951, 5)]
+MEANING_STEPS = [step / 1000 for step in range(0, 951, 5)]
 KEYWORD_STEPS = [step / 100 for step in range(5, 96, 5)]
+AGREEMENT_STEPS = [step / 100 for step in range(50, 100, 1)]
 
 
 def candidate_rules():
@@ -42,6 +43,8 @@ def candidate_rules():
     yield from (GapRule(meaning=value) for value in MEANING_STEPS)
     yield from (GapRule(keywords=value) for value in KEYWORD_STEPS)
     yield from (GapRule(meaning=m, keywords=k) for m in MEANING_STEPS for k in KEYWORD_STEPS)
+    yield from (GapRule(agreement=a) for a in AGREEMENT_STEPS)
+    yield from (GapRule(meaning=m, agreement=a) for m in MEANING_STEPS for a in AGREEMENT_STEPS)
 
 
 def judge(rows: dict, rules: dict) -> tuple[float, float]:
@@ -66,6 +69,8 @@ def main() -> int:
     answered = [(q.question, q.lang) for q in load_questions(ROOT / "tests" / "golden_questions.yaml")]
     gaps = [(item["question"], item["lang"]) for item in
             yaml.safe_load((ROOT / "tests" / "gap_questions.yaml").read_text(encoding="utf-8"))]
+    held_out = [(item["question"], item["lang"]) for item in
+                yaml.safe_load((ROOT / "tests" / "gap_questions_heldout.yaml").read_text(encoding="utf-8"))]
 
     def signals(questions):
         # Grouped by the language the file gives; judged, as `kb report` does, by the detected one.
@@ -76,6 +81,8 @@ def main() -> int:
         return found
 
     sides = {"answered": signals(answered), "gap": signals(gaps)}
+    held = signals(held_out)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; model {settings.model}")
     for lang in ("nb", "en"):
         print(f"{lang}:")
         rows = {name: [found for value_lang, found in rows if value_lang == lang] for name, rows in sides.items()}
@@ -97,6 +104,10 @@ def main() -> int:
         found, wrong = judge(rows, rules)
         print(f"  configured ({rules.get(lang)}): {found:.0%} of gaps found, {wrong:.0%} of answered questions "
               f"called gaps")
+        unseen = [found for value_lang, found in held if value_lang == lang]
+        caught = sum(is_gap(row, rules) for row in unseen)
+        print(f"  configured, on the {len(unseen)} held-out gap questions (tests/gap_questions_heldout.yaml): "
+              f"{caught} found ({caught / len(unseen):.0%})")
     return 0
 
 

@@ -12,6 +12,7 @@ from indexer.retrieval.evaluation import load_questions
 from indexer.retrieval.search import Searcher
 
 GOLDEN = Path(__file__).resolve().parent / "golden_questions.yaml"
+CROSS_LANGUAGE = Path(__file__).resolve().parent / "golden_cross_language.yaml"
 QUESTIONS = load_questions(GOLDEN)
 
 
@@ -30,6 +31,15 @@ def test_the_golden_file_covers_both_languages():
 def test_answer_is_in_the_top_three(searcher, question):
     ranked = [result["article_id"] for result in searcher.search(question.question, k=3).results]
     assert set(ranked) & set(question.expected), f"expected one of {list(question.expected)}, got {ranked}"
+
+
+def test_cross_language_questions_find_their_answer(searcher):
+    # An English question whose answer exists only in bokmål (and one the other way round): the model's
+    # language-centred vectors and a fusion that does not hold the keywords' blindness against them.
+    questions = load_questions(CROSS_LANGUAGE)
+    found = [bool({result["article_id"] for result in searcher.search(question.question, k=3).results}
+                  & set(question.expected)) for question in questions]
+    assert sum(found) / len(found) >= 0.85, [q.question for q, hit in zip(questions, found) if not hit]
 
 
 def test_kb_eval_reports_per_language(sample_index, runner):

@@ -7,7 +7,7 @@ import pytest
 
 from indexer.errors import ArticleError, KBError
 from indexer.kb.synonyms import Synonyms
-from indexer.retrieval.fusion import FusionWeights, fuse, parse_weights, weights_for
+from indexer.retrieval.fusion import UNSEEN_FACTOR, FusionWeights, fuse, parse_weights, weights_for
 from indexer.text.language import detect_language
 from indexer.text.lexical import Analyzer, LexicalIndex, fold
 
@@ -85,6 +85,20 @@ def test_a_side_without_a_vote_only_fills_in():
     assert [passage for passage, _ in fused] == [1, 2, 3, 4]
     scores = [score for _, score in fused]
     assert scores == sorted(scores, reverse=True) and scores[-1] > 0
+
+
+def test_a_passage_the_keywords_cannot_see_is_not_punished_for_their_silence():
+    # Passage 7 is in the other language: the model ranks it second, the keywords never see it.
+    dense = [(4, 0.9), (7, 0.8)]
+    lexical = [(1, 9.0), (4, 8.0)]
+    assert [passage for passage, _ in fuse(dense, lexical, FusionWeights(1.0, 1.0), k=60)] == [4, 1, 7]
+    # Among the passages in the other language, the model ranks 7 first by centred cosine.
+    fused = fuse(dense, lexical, FusionWeights(1.0, 1.0), across=[(7, 0.4)], k=60)
+    # Agreement of both sides still comes first; the unseen passage no longer trails a keyword-only hit.
+    assert [passage for passage, _ in fused] == [4, 7, 1]
+    assert dict(fused)[7] == pytest.approx(UNSEEN_FACTOR)
+    # Without a keyword vote there is nothing to make up for.
+    assert [p for p, _ in fuse(dense, lexical, FusionWeights(0.0, 1.0), across=[(7, 0.4)])] == [1, 4, 7]
 
 
 def test_weights_per_language_and_model():

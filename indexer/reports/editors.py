@@ -25,19 +25,25 @@ from ..store import IndexVersion
 from ..text.lexical import ANALYZER
 from ..vocabulary import EDITOR_SECTIONS
 
-SIGNALS = ("keywords", "meaning")
+SIGNALS = ("keywords", "meaning", "agreement")
 
 
 @dataclass(frozen=True)
 class GapRule:
-    """A search is a content gap when every signal the rule names is under its threshold."""
+    """A search is a content gap when every one of meaning and keywords the rule names is under its
+    threshold, or when the two sides' agreement is under its own: either nothing is close in meaning, or the
+    keyword search and the model each found something else (a question the KB answers makes them meet)."""
 
     meaning: float | None = None
     keywords: float | None = None
+    agreement: float | None = None
 
     def __str__(self) -> str:
         limits = (("meaning", self.meaning), ("keywords", self.keywords))
-        return " and ".join(f"{name} < {value}" for name, value in limits if value is not None)
+        both = " and ".join(f"{name} < {value}" for name, value in limits if value is not None)
+        if self.agreement is None:
+            return both
+        return f"{both} or agreement < {self.agreement}" if both else f"agreement < {self.agreement}"
 
 
 # Per model and question language (None: not told). Measured with bench/gap_threshold.py on the golden
@@ -49,7 +55,8 @@ class GapRule:
 # all-MiniLM-L6-v2: in English the cosine separates fully (answered >= 0.40, gaps <= 0.36); in bokmål, which
 # it reads poorly, keyword coverage does best: < 0.30 finds 58% and calls 13%.
 GAP_RULES = {
-    MULTILINGUAL_E5_SMALL: {"en": GapRule(meaning=0.86), "nb": GapRule(meaning=0.86), None: GapRule(meaning=0.86)},
+    MULTILINGUAL_E5_SMALL: {"en": GapRule(meaning=0.86), "nb": GapRule(meaning=0.86, agreement=0.92),
+                            None: GapRule(meaning=0.86)},
     MINILM: {"en": GapRule(meaning=0.38), "nb": GapRule(keywords=0.30), None: GapRule(keywords=0.30)},
 }
 # Where the model did not run, or is one we have not measured: keyword coverage alone.
@@ -80,10 +87,24 @@ def is_gap(search: dict, rules: dict | None = None) -> bool:
     rule = rules.get(search.get("lang"), rules.get(None, KEYWORDS_RULE))
     if rule.meaning is not None and search.get("meaning") is None:
         rule = KEYWORDS_RULE
+    agreement = search_agreement(search)
+    if rule.agreement is not None and agreement is not None and agreement < rule.agreement:
+        return True
     limits = [(signal, limit) for signal, limit in (("meaning", rule.meaning), ("keywords", rule.keywords))
               if limit is not None]
     values = [(search.get(signal), limit) for signal, limit in limits]
-    return all(value is not None and value < limit for value, limit in values)
+    return bool(values) and all(value is not None and value < limit for value, limit in values)
+
+
+def search_agreement(search: dict) -> float | None:
+    """How far both sides agreed on the best passage: its fused score (1 when both rank it first), which a
+    hybrid search gives as the "agreement" signal and the query log keeps as its first result's score."""
+    if "agreement" in search:
+        return search["agreement"]
+    if search.get("mode") != "hybrid" or not search.get("results"):
+        return None
+    results = json.loads(search["results"]) if isinstance(search["results"], str) else search["results"]
+    return float(results[0]["score"]) if results else None
 
 
 def build_report(store: FeedbackStore, version: IndexVersion, embedder, since: dt.datetime | None = None,

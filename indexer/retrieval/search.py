@@ -20,7 +20,8 @@ from ..store import IndexRoot, IndexVersion
 from ..text.language import detect_language
 from ..text.lexical import ANALYZER
 from ..vocabulary import AUDIENCES, CHANNELS, LANGUAGES, MODES
-from .fusion import dense_needed, fuse, parse_weights, weights_for
+from .centring import CentredVectors, centring_for
+from .fusion import FusionWeights, dense_needed, fuse, parse_weights, weights_for
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,21 @@ MORE_PER_ARTICLE = 2
 
 
 @dataclass
+class Candidates:
+    """What each side of the search found for one question, with how the question was read."""
+
+    filters: dict
+    lang: str | None
+    weights: FusionWeights
+    keyword_weights: dict = field(default_factory=dict)
+    dense: list[tuple[int, float]] = field(default_factory=list)
+    lexical: list[tuple[int, float]] = field(default_factory=list)
+    # The model's ranking of the passages in other languages by language-centred cosine (see centring).
+    across: list[tuple[int, float]] = field(default_factory=list)
+    query_vector: np.ndarray | None = None
+
+
+@dataclass
 class SearchResponse:
     """The ranked results for one question, and which index version answered it."""
 
@@ -54,7 +70,8 @@ class SearchResponse:
     lang: str | None = None
     filters: dict | None = None
     # How well the KB covers the question: "keywords", the share of its keyword weight found in one of the
-    # best passages, and "meaning", the closest passage's cosine when the model ran. Low values mark gaps.
+    # best passages, "meaning", the closest passage's cosine when the model ran, and "agreement", the fused
+    # score of the best hybrid result (1 when both sides rank it first). Low values mark gaps.
     signals: dict | None = None
     # Urgent escalation criteria the question itself meets (threats, media, ...), to show before the results.
     urgent: list[dict] | None = None
@@ -127,6 +144,9 @@ class Searcher:
         self.max_results = MAX_RESULTS
         self.suggester = ReplySuggester(self.embedder)
         self._query_vectors = LRUCache(QUERY_VECTOR_CACHE)
+        self.centred = centring_for(settings.model)
+        # The centred copy of each open version's vectors (see centring), made before the version goes live.
+        self._centred_vectors: dict[str, CentredVectors] = {}
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()
@@ -175,7 +195,30 @@ class Searcher:
         version.verify()  # loads the keyword index too, not in the first request after the swap
         for lang in LANGUAGES:
             version.language_prior(lang, OTHER_LANGUAGE_FACTOR)
+        live = self._version.name if self._version is not None else None
+        kept = {name: vectors for name, vectors in self._centred_vectors.items() if name == live}
+        self._centred_vectors = {**kept, version.name: self._centre(version)}
         return version
+
+    def _centre(self, version: IndexVersion) -> CentredVectors | None:
+        """The version's vectors centred per language, for a model that needs it and a KB of two languages."""
+        if not self.centred:
+            return None
+        langs = version.passage_languages()
+        return CentredVectors(version.vectors(), langs) if len(set(langs)) > 1 else None
+
+    def across_languages(self, version: IndexVersion, vector: np.ndarray, query_lang: str | None, count: int,
+                         allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The passages in other languages than the question's that are closest to it by language-centred
+        cosine (see centring): what the keyword side cannot see, ranked as if language did not matter."""
+        if version.name not in self._centred_vectors:
+            self._centred_vectors[version.name] = self._centre(version)
+        centred = self._centred_vectors[version.name]
+        unseen = self._unseen(version, query_lang)
+        if centred is None or unseen is None:
+            return []
+        mask = unseen if allowed is None else unseen & allowed
+        return centred.search(vector, query_lang, count, mask) if mask.any() else []
 
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector, from a small cache: agents ask the same questions, and the page asks again
@@ -236,37 +279,23 @@ class Searcher:
         `add_extract` makes one later for a result that turns out to need it.
         """
         text, k = validate_query(query, k, self.max_results)
-        if mode not in MODES:
-            raise QueryError(f"mode must be one of {', '.join(MODES)}")
         version = self.version
-        filters = validate_filters(filters, version.facets()["lang"])
-        allowed = version.allowed(filters)
-        query_lang = filters.get("lang") or analyse_as or detect_language(text)
-        wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT)
-        weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
-        lexical_hits: list[tuple[int, float]] = []
-        dense_hits: list[tuple[int, float]] = []
-        # The question's own keywords, analysed once: they search, measure coverage and pick reply sentences.
-        primary = self.analyzer.query_terms(text, _langs(query_lang))
-        keyword_weights = {term: version.lexical.idf(term) for term in primary}
-        if mode in ("hybrid", "lexical"):
-            terms = self._weighted_terms(text, query_lang, primary, version.synonyms.expand(text))
-            lexical_hits = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
-        if mode == "dense" or (mode == "hybrid" and dense_needed(weights, len(lexical_hits), wanted)):
-            if query_vector is None:
-                query_vector = self.query_vector(text)
-            dense_hits = version.search(query_vector, wanted, allowed)
+        found = self.candidates(version, text, max(MIN_CANDIDATES, k * CANDIDATES_PER_RESULT), mode, filters,
+                                analyse_as, query_vector)
+        filters, query_lang, query_vector = found.filters, found.lang, found.query_vector
+        dense_hits, lexical_hits, keyword_weights = found.dense, found.lexical, found.keyword_weights
         if mode == "dense":
             hits = dense_hits
         elif mode == "lexical":
             hits = lexical_hits
         else:
-            hits = fuse(dense_hits, lexical_hits, weights)
+            hits = fuse(dense_hits, lexical_hits, found.weights, found.across)
         side_scores = {"dense": dict(dense_hits), "lexical": dict(lexical_hits)}
         results = _group(version, hits, k, side_scores)
         signals = {
             "keywords": _keyword_coverage(version, keyword_weights, results),
             "meaning": round(float(dense_hits[0][1]), 4) if dense_hits else None,
+            "agreement": results[0]["score"] if mode == "hybrid" and results else None,
         }
         urgent = None
         if route:
@@ -281,6 +310,39 @@ class Searcher:
         return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters,
                               signals=signals, urgent=urgent, searched=version, keyword_weights=keyword_weights,
                               query_vector=query_vector)
+
+    def candidates(self, version: IndexVersion, text: str, wanted: int, mode: str = "hybrid",
+                   filters: dict | None = None, analyse_as: str | None = None,
+                   query_vector: np.ndarray | None = None) -> Candidates:
+        """Up to `wanted` passages from each side `mode` asks for, before fusion and grouping."""
+        if mode not in MODES:
+            raise QueryError(f"mode must be one of {', '.join(MODES)}")
+        filters = validate_filters(filters, version.facets()["lang"])
+        allowed = version.allowed(filters)
+        query_lang = filters.get("lang") or analyse_as or detect_language(text)
+        weights = weights_for(self.settings.model, query_lang, self.weight_overrides)
+        found = Candidates(filters=filters, lang=query_lang, weights=weights, query_vector=query_vector)
+        # The question's own keywords, analysed once: they search, measure coverage and pick reply sentences.
+        primary = self.analyzer.query_terms(text, _langs(query_lang))
+        found.keyword_weights = {term: version.lexical.idf(term) for term in primary}
+        if mode in ("hybrid", "lexical"):
+            terms = self._weighted_terms(text, query_lang, primary, version.synonyms.expand(text))
+            found.lexical = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
+        if mode == "dense" or (mode == "hybrid" and dense_needed(weights, len(found.lexical), wanted)):
+            if found.query_vector is None:
+                found.query_vector = self.query_vector(text)
+            found.dense = version.search(found.query_vector, wanted, allowed)
+            if mode == "hybrid" and weights.dense > 0 and weights.lexical > 0:
+                found.across = self.across_languages(version, found.query_vector, query_lang, wanted, allowed)
+        return found
+
+    @staticmethod
+    def _unseen(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
+        """Per passage id, whether the keyword side is blind to it: its article is in another language than the
+        question's, so the question's words cannot match its words (see fusion.fuse)."""
+        if query_lang not in ANALYSED_LANGUAGES:
+            return None
+        return version.language_prior(query_lang, OTHER_LANGUAGE_FACTOR) < 1.0
 
     @staticmethod
     def _language_prior(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:

@@ -225,6 +225,11 @@ class IndexVersion:
             self._priors[key] = prior
         return prior
 
+    def passage_languages(self) -> list[str]:
+        """The language of each passage's article, row i for passage id i."""
+        rows = self.db.execute("SELECT a.lang FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id")
+        return [row[0] for row in rows]
+
     def facets(self) -> dict[str, list[str]]:
         """The values each filter can take in this version, for the page's selectors."""
         if self._facets is None:
