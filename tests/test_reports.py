@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from indexer.config import DEFAULT_MODEL
 from indexer.querylog import now
 from indexer.reports.editors import as_csv, as_text, build_report, cluster_questions, gap_rules, is_gap
 from indexer.store import IndexRoot
@@ -52,10 +53,11 @@ def test_gap_rules_per_language():
     assert not is_gap({"lang": "nb", "keywords": 0.8, "meaning": None})
     assert is_gap({"lang": "en", "keywords": 0.1, "meaning": None})  # the model did not run: keywords decide
     # Bokmål: a close passage is not enough when the keyword search and the model found different things.
-    assert is_gap({"lang": "nb", "keywords": 0.8, "meaning": 0.90, "agreement": 0.88})
-    assert not is_gap({"lang": "nb", "keywords": 0.8, "meaning": 0.90, "agreement": 0.99})
+    limit = gap_rules(DEFAULT_MODEL)["nb"].agreement
+    assert is_gap({"lang": "nb", "keywords": 0.8, "meaning": 0.90, "agreement": limit - 0.01})
+    assert not is_gap({"lang": "nb", "keywords": 0.8, "meaning": 0.90, "agreement": limit + 0.01})
     logged = {"lang": "nb", "keywords": 0.8, "meaning": 0.90, "mode": "hybrid",
-              "results": '[{"passage_id": 1, "article_id": "a", "score": 0.88}]'}
+              "results": json.dumps([{"passage_id": 1, "article_id": "a", "score": limit - 0.01}])}
     assert is_gap(logged) and not is_gap({**logged, "mode": "lexical"})
     minilm = gap_rules("all-MiniLM-L6-v2")
     assert is_gap({"lang": "en", "keywords": 0.9, "meaning": 0.2}, minilm)

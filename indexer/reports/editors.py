@@ -50,12 +50,16 @@ class GapRule:
 # questions against tests/gap_questions.yaml, choosing the best balanced accuracy that calls at most 10% of
 # answered questions gaps (a report full of false gaps is not read).
 # multilingual-e5-small: its cosines are compressed (answered 0.85-0.93). English: meaning < 0.86 finds
-# 100% of gaps and calls 7% of answered questions gaps. Bokmål: meaning < 0.86 finds 75% and calls 8% gaps
-# (no rule with keyword coverage too did better; meaning < 0.88 finds all but calls 21%).
+# 100% of gaps and calls 7% of answered questions gaps. Bokmål: meaning < 0.86 alone finds 75% and calls 8%
+# gaps; adding "or agreement < 0.71" (the best hybrid passage's fused score: the keyword search and the model
+# found different things) finds 92% at the same 8%, and 9 of the 11 held-out gap questions
+# (tests/gap_questions_heldout.yaml, written before that rule was tried on them). No rule with keyword
+# coverage did better. The agreement threshold belongs to the fusion constants (RRF_K 10, UNSEEN_FACTOR 0.7:
+# answered bokmål questions reach at least 0.714, gaps whose best passage is in English sit at 0.70).
 # all-MiniLM-L6-v2: in English the cosine separates fully (answered >= 0.40, gaps <= 0.36); in bokmål, which
 # it reads poorly, keyword coverage does best: < 0.30 finds 58% and calls 13%.
 GAP_RULES = {
-    MULTILINGUAL_E5_SMALL: {"en": GapRule(meaning=0.86), "nb": GapRule(meaning=0.86, agreement=0.92),
+    MULTILINGUAL_E5_SMALL: {"en": GapRule(meaning=0.86), "nb": GapRule(meaning=0.86, agreement=0.71),
                             None: GapRule(meaning=0.86)},
     MINILM: {"en": GapRule(meaning=0.38), "nb": GapRule(keywords=0.30), None: GapRule(keywords=0.30)},
 }
