@@ -290,7 +290,9 @@ class Searcher:
             hits = lexical_hits
         else:
             hits = fuse(dense_hits, lexical_hits, found.weights, found.across)
-        side_scores = {"dense": dict(dense_hits), "lexical": dict(lexical_hits)}
+        # A passage the model found only among the other language's (see across_languages) shows that
+        # ranking's centred cosine as its dense score.
+        side_scores = {"dense": {**dict(found.across), **dict(dense_hits)}, "lexical": dict(lexical_hits)}
         results = _group(version, hits, k, side_scores)
         signals = {
             "keywords": _keyword_coverage(version, keyword_weights, results),
