@@ -61,7 +61,7 @@ def ask(base: str, questions: list[dict]) -> dict:
 
 
 def recall(questions: list[dict], ranked: list[list[str]], depth: int) -> float:
-    hits = sum(bool(set(found[:depth]) & set(item["expected"])) for item, found in zip(questions, ranked))
+    hits = sum(bool(set(found[:depth]) & set(item["expected"])) for item, found in zip(questions, ranked, strict=True))
     return hits / len(questions)
 
 
@@ -92,10 +92,10 @@ def main() -> int:
             ranked = ask(base, asked)
         finally:
             stop(process)
-        scores = {mode: {"r@1": round(recall(asked, ranked[mode], 1), 3), "r@3": round(recall(asked, ranked[mode], 3), 3)}
+        scores = {mode: {f"r@{depth}": round(recall(asked, ranked[mode], depth), 3) for depth in (1, 3)}
                   for mode in MODES}
         misses = [{"question": item["question"], "expected": item["expected"], "got": found}
-                  for item, found in zip(asked, ranked["hybrid"]) if not set(found) & set(item["expected"])]
+                  for item, found in zip(asked, ranked["hybrid"], strict=True) if not set(found) & set(item["expected"])]
         summary["languages"][lang] = {"questions": len(asked), "index": str(index_dir), "model": model,
                                       "scores": scores, "hybrid_misses": misses}
     if args.json:

@@ -72,7 +72,7 @@ def gather(searcher: Searcher, questions: list) -> list[dict]:
     """Per question: both sides' passages (dense plain and centred), the question's language, what answers it."""
     version = searcher.version
     articles = {}
-    rows = version.db.execute("SELECT id, article_id FROM passages").fetchall()
+    rows = version.all_passages()
     for row in rows:
         articles[row["id"]] = row["article_id"]
     gathered = []

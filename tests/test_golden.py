@@ -39,7 +39,7 @@ def test_cross_language_questions_find_their_answer(searcher):
     questions = load_questions(CROSS_LANGUAGE)
     found = [bool({result["article_id"] for result in searcher.search(question.question, k=3).results}
                   & set(question.expected)) for question in questions]
-    assert sum(found) / len(found) >= 0.85, [q.question for q, hit in zip(questions, found) if not hit]
+    assert sum(found) / len(found) >= 0.85, [q.question for q, hit in zip(questions, found, strict=True) if not hit]
 
 
 def test_kb_eval_reports_per_language(sample_index, runner):

@@ -342,7 +342,7 @@ class Searcher:
     def _unseen(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
         """Per passage id, whether the keyword side is blind to it: its article is in another language than the
         question's, so the question's words cannot match its words (see fusion.fuse)."""
-        if query_lang not in ANALYSED_LANGUAGES:
+        if query_lang not in LANGUAGES:
             return None
         return version.language_prior(query_lang, OTHER_LANGUAGE_FACTOR) < 1.0
 

@@ -227,7 +227,7 @@ class IndexVersion:
 
     def passage_languages(self) -> list[str]:
         """The language of each passage's article, row i for passage id i."""
-        rows = self.db.execute("SELECT a.lang FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id")
+        rows = self._db.execute("SELECT a.lang FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id")
         return [row[0] for row in rows]
 
     def facets(self) -> dict[str, list[str]]:
