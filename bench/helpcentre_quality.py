@@ -95,7 +95,8 @@ def main() -> int:
         scores = {mode: {f"r@{depth}": round(recall(asked, ranked[mode], depth), 3) for depth in (1, 3)}
                   for mode in MODES}
         misses = [{"question": item["question"], "expected": item["expected"], "got": found}
-                  for item, found in zip(asked, ranked["hybrid"], strict=True) if not set(found) & set(item["expected"])]
+                  for item, found in zip(asked, ranked["hybrid"], strict=True)
+                  if not set(found) & set(item["expected"])]
         summary["languages"][lang] = {"questions": len(asked), "index": str(index_dir), "model": model,
                                       "scores": scores, "hybrid_misses": misses}
     if args.json:
