@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import ArticleError, QueryError
 from ..kb import rawhtml
 from ..kb.files import read_kb_yaml
-from ..kb.headings import channel_heading, reply_heading_lang
+from ..kb.headings import channel_heading, reply_heading_lang, scan_lines
 
 # A template written for no channel in particular; it serves each channel without a variant of its own.
 ANY_CHANNEL = "any"
@@ -32,8 +32,6 @@ BUILTIN_PLACEHOLDERS: dict[str, str | None] = {
     "agentnavn": "Kundeservice", "agent_name": "Customer Service",
 }
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _STRONG = re.compile(r"(\*\*|__)(\S(?:.*?\S)?)\1")
 _EMPHASIS = re.compile(r"(?<![\w*])\*(\S(?:[^*]*?\S)?)\*(?![\w*])")
@@ -80,15 +78,10 @@ def parse_templates(body: str, body_line: int = 1) -> tuple[list[Template], list
     warnings: list[tuple[int, str]] = []
     parts: dict[tuple[str, str], tuple[int, list[str]]] = {}
     reply_level, lang, channel = 0, "", ANY_CHANNEL
-    fence = ""
-    for offset, line in enumerate(body.split("\n")):
+    for offset, line, heading in scan_lines(body):
         number = body_line + offset
-        fence_match = _FENCE.match(line)
-        if fence_match and (not fence or fence_match.group(1).startswith(fence)):
-            fence = "" if fence else fence_match.group(1)[:3]
-        heading = None if fence or fence_match else _HEADING.match(line)
         if heading:
-            level, text = len(heading.group(1)), heading.group(2)
+            level, text = heading
             if reply_level and level <= reply_level:
                 reply_level = 0
             if not reply_level:
