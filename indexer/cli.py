@@ -308,6 +308,7 @@ def serve_command(index_dir, model, host, port, workers, access_log):
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
     from .errors import KBError
+    from .querylog import check_store
     from .store import IndexRoot
 
     settings = settings_for(index_dir=index_dir, model=model)
@@ -315,32 +316,15 @@ def serve_command(index_dir, model, host, port, workers, access_log):
         version = IndexRoot(settings.index_dir).open_current()
         version.check_model(settings.model)
         version.verify()
-        if settings.feedback:
-            _check_query_log(settings.feedback_target)
+        warning = check_store(settings.feedback_target) if settings.feedback else None
     except KBError as exc:
         fail(str(exc))
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
     from webapp.serving import run_server
 
     click.echo(f"Serving index {version.name} on http://{host}:{port}/ with {workers} worker(s)", err=True)
     run_server(settings, {"WARM_UP": True}, host=host, port=port, workers=workers, access_log=access_log)
-
-
-def _check_query_log(target: str) -> None:
-    """Refuse a malformed KB_FEEDBACK_DB or an SQLite log that cannot be read; warn, and serve anyway, when a
-    PostgreSQL log does not answer (it may be back before the first rating)."""
-    from .errors import LogUnavailable
-    from .querylog import is_postgres_url, open_store
-
-    store = open_store(target)
-    try:
-        store.schema_version()
-    except LogUnavailable as exc:
-        if not is_postgres_url(target):
-            raise
-        click.echo(f"Warning: {exc}; searches are served but not logged, and ratings refused, until it answers",
-                   err=True)
-    finally:
-        store.close()
 
 
 @main.command("report")

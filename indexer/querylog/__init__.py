@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import LogUnavailable
 from .records import (
     CONTACT_KINDS,
     EVENTS,
@@ -41,6 +42,22 @@ def open_store(target: str | Path) -> FeedbackStore:
     return SQLiteFeedbackStore(Path(target))
 
 
+def check_store(target: str | Path) -> str | None:
+    """Whether the log `target` names can be used before a server starts on it: a KBError for a malformed
+    target or an SQLite log that cannot be read; for a PostgreSQL log that does not answer, the warning to
+    give (it may be back before the first rating), and None when all is well."""
+    store = open_store(target)
+    try:
+        store.schema_version()
+    except LogUnavailable as exc:
+        if not is_postgres_url(str(target)):
+            raise
+        return f"{exc}; searches are served but not logged, and ratings refused, until it answers"
+    finally:
+        store.close()
+    return None
+
+
 __all__ = ["CONTACT_KINDS", "EVENTS", "FEEDBACK_DB", "MAX_COMMENT_CHARS", "RATINGS", "FeedbackStore", "Purged",
-           "check_contact_feedback", "check_event", "check_rating", "is_postgres_url", "now", "open_store",
-           "timestamp"]
+           "check_contact_feedback", "check_event", "check_rating", "check_store", "is_postgres_url", "now",
+           "open_store", "timestamp"]
