@@ -16,7 +16,7 @@ import textwrap
 import click
 
 from . import __version__
-from .config import DEFAULT_RESULTS
+from .config import DEFAULT_RESULTS, RESULTS_PER_NEED
 from .vocabulary import AUDIENCES, CHANNELS, EDITOR_SECTIONS, ERROR, INFO, LANGUAGES, MODES, REASON_SECTIONS, WARNING
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -200,7 +200,7 @@ def search_command(index_dir, model, k, lang, category, product, audience, mode,
 @click.option("--channel", type=click.Choice(CHANNELS), default="email",
               show_default=True, help="Channel the reply is written for.")
 @click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the message (detected by default).")
-@click.option("-k", "k", type=int, default=3, show_default=True, help="Articles per need.")
+@click.option("-k", "k", type=int, default=RESULTS_PER_NEED, show_default=True, help="Articles per need.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object, as /api/assist returns it.")
 @click.argument("message_file", type=click.File("r", encoding="utf-8"), default="-", required=False)
 def assist_command(index_dir, model, channel, lang, k, as_json, message_file):

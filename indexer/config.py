@@ -14,6 +14,8 @@ MAX_QUERY_CHARS = 4000
 MAX_RESULTS = 50
 # Articles a search returns unless asked for another number: what fits on an agent's screen.
 DEFAULT_RESULTS = 5
+# Articles an assist reply searches per need: enough for the agent to choose, few enough to read beside the others.
+RESULTS_PER_NEED = 3
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from indexer import __version__
 from indexer.assist.request import MAX_MESSAGE_CHARS, MAX_RESULTS_PER_NEED, MAX_TURNS, ROLES
-from indexer.config import MAX_QUERY_CHARS, MAX_RESULTS
+from indexer.config import DEFAULT_RESULTS, MAX_QUERY_CHARS, MAX_RESULTS, RESULTS_PER_NEED
 from indexer.handoff.escalation import MAX_HANDOFF_ARTICLES
 from indexer.handoff.note import MAX_ADDED_CHARS
 from indexer.querylog import CONTACT_KINDS, EVENTS, MAX_COMMENT_CHARS, RATINGS
@@ -35,8 +35,8 @@ OBJECT = {"type": "object"}
 SEARCH_PARAMETERS = [
     _query("q", "The customer's question.", {"type": "string", "maxLength": MAX_QUERY_CHARS}, required=True),
     _query("k", "How many articles to return.", {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS,
-                                                 "default": 5}),
-    _query("mode", "Retrieval mode.", {"type": "string", "enum": list(MODES), "default": "hybrid"}),
+                                                 "default": DEFAULT_RESULTS}),
+    _query("mode", "Retrieval mode.", {"type": "string", "enum": list(MODES), "default": MODES[0]}),
     _query("lang", "Only articles in this language.", TEXT),
     _query("category", "Only articles in this category.", TEXT),
     _query("product", "Only articles about this product code.", TEXT),
@@ -109,7 +109,7 @@ ASSIST_REQUEST = {
         "channel": {"type": "string", "enum": list(CHANNELS),
                     "description": "email for a text, phone for turns, unless named"},
         "lang": {"type": "string", "enum": list(LANGUAGES)},
-        "k": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS_PER_NEED, "default": 3},
+        "k": {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS_PER_NEED, "default": RESULTS_PER_NEED},
         "category": TEXT, "product": TEXT, "audience": {"type": "string", "enum": list(AUDIENCES)},
     },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..config import RESULTS_PER_NEED
 from ..errors import MessageTooLong, QueryError
 from ..retrieval.search import FILTERS, validate_filters
 from ..vocabulary import CHANNELS
@@ -14,8 +15,6 @@ MAX_MESSAGE_CHARS = 12_000
 # A phone call of half an hour is about 80 turns; only the last ones are read for what they refer to.
 MAX_TURNS = 100
 ROLES = ("customer", "agent")
-# Articles searched per need: enough for the agent to choose, few enough to read beside the others.
-DEFAULT_RESULTS = 3
 MAX_RESULTS_PER_NEED = 10
 
 
@@ -36,7 +35,7 @@ class AssistRequest:
     channel: str = "email"
     lang: str | None = None
     filters: dict = field(default_factory=dict)
-    k: int = DEFAULT_RESULTS
+    k: int = RESULTS_PER_NEED
 
     @classmethod
     def from_json(cls, body: dict) -> AssistRequest:
@@ -50,7 +49,7 @@ class AssistRequest:
         lang = body.get("lang")
         if lang is not None and lang not in ("nb", "en"):
             raise QueryError("lang must be nb or en")
-        k = body.get("k", DEFAULT_RESULTS)
+        k = body.get("k", RESULTS_PER_NEED)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_RESULTS_PER_NEED:
             raise QueryError(f"k must be a whole number between 1 and {MAX_RESULTS_PER_NEED}")
         filters = validate_filters({name: body.get(name) for name in FILTERS if name != "lang"})
