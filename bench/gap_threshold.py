@@ -16,7 +16,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -24,9 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+from _index import given_or_built  # noqa: E402
 
 from indexer.config import Settings  # noqa: E402
-from indexer.ingest.builder import build_index  # noqa: E402
 from indexer.reports.editors import SIGNALS, GapRule, gap_rules, is_gap  # noqa: E402
 from indexer.retrieval.evaluation import load_questions  # noqa: E402
 from indexer.retrieval.search import Searcher  # noqa: E402
@@ -59,10 +58,7 @@ def main() -> int:
     parser.add_argument("--kb", type=Path, default=ROOT / "kb")
     parser.add_argument("--index", type=Path, default=None)
     args = parser.parse_args()
-    index_dir = args.index
-    if index_dir is None:
-        index_dir = Path(tempfile.mkdtemp(prefix="kb-gaps-")) / "index"
-        build_index(Settings.from_env(kb_dir=args.kb, index_dir=index_dir))
+    index_dir = given_or_built(args.index, args.kb, "kb-gaps-")
     settings = Settings.from_env(index_dir=index_dir)
     searcher = Searcher(settings)
     rules = gap_rules(settings.model)

@@ -20,7 +20,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -30,11 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _index import given_or_built  # noqa: E402
 from _server import search_url, serve, stop  # noqa: E402
 from _stats import percentile  # noqa: E402
 
-from indexer.config import Settings  # noqa: E402
-from indexer.ingest.builder import build_index  # noqa: E402
 from indexer.retrieval.evaluation import load_questions  # noqa: E402
 from indexer.routing.golden import load_routing_questions  # noqa: E402
 from indexer.store import IndexRoot  # noqa: E402
@@ -93,10 +91,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    index_dir = args.index
-    if index_dir is None:
-        index_dir = Path(tempfile.mkdtemp(prefix="kb-route-cost-")) / "index"
-        build_index(Settings.from_env(kb_dir=args.kb, index_dir=index_dir))
+    index_dir = given_or_built(args.index, args.kb, "kb-route-cost-")
     questions = distinct_questions(args.count)
     process, base = serve(index_dir, workers=1)
     try:

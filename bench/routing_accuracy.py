@@ -14,15 +14,15 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _index import given_or_built  # noqa: E402
+
 from indexer.config import Settings  # noqa: E402
-from indexer.ingest.builder import build_index  # noqa: E402
 from indexer.retrieval.search import Searcher  # noqa: E402
 from indexer.routing.golden import load_routing_questions, routing_accuracy  # noqa: E402
 
@@ -35,10 +35,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    index_dir = args.index
-    if index_dir is None:
-        index_dir = Path(tempfile.mkdtemp(prefix="kb-routing-")) / "index"
-        build_index(Settings.from_env(kb_dir=args.kb, index_dir=index_dir))
+    index_dir = given_or_built(args.index, args.kb, "kb-routing-")
     searcher = Searcher(Settings.from_env(index_dir=index_dir))
     report = routing_accuracy(searcher, load_routing_questions(args.questions))
     if args.json:

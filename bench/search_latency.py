@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _index import given_or_built  # noqa: E402
 from _stats import percentile  # noqa: E402
 
 from indexer.config import Settings  # noqa: E402
-from indexer.ingest.builder import build_index  # noqa: E402
 from indexer.retrieval.evaluation import load_questions  # noqa: E402
 from webapp import create_app  # noqa: E402
 
@@ -67,10 +67,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    index_dir = args.index
-    if index_dir is None:
-        index_dir = Path(tempfile.mkdtemp(prefix="kb-latency-")) / "index"
-        build_index(Settings.from_env(kb_dir=args.kb, index_dir=index_dir))
+    index_dir = given_or_built(args.index, args.kb, "kb-latency-")
     # One app per variant, so no variant answers from another's caches (question vectors, sentences).
     log_dir = Path(tempfile.mkdtemp(prefix="kb-latency-log-"))
     clients = {
