@@ -12,7 +12,7 @@ import time
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 
-from indexer.reports.editors import as_csv, build_report
+from indexer.reports.editors import as_csv, build_report, check_section
 from indexer.reports.period import DEFAULT_DAYS, period_start
 from indexer.reports.reasons import build_reasons, reasons_csv
 from indexer.vocabulary import EDITOR_SECTIONS, REASON_SECTIONS
@@ -151,9 +151,7 @@ def reports_page():
 def reports_csv():
     """One section of the report as CSV (`section`, default articles)."""
     require_editor()
-    section = request.args.get("section", "articles")
-    if section not in EDITOR_SECTIONS + REASON_SECTIONS:
-        abort(400, description=f"section must be one of {', '.join(EDITOR_SECTIONS + REASON_SECTIONS)}")
+    section = check_section(request.args.get("section", "articles"))
     _, since = _since()
     text = reasons_csv(_reasons(since), section) if section in REASON_SECTIONS else as_csv(_report(since), section)
     return Response(text, mimetype="text/csv",

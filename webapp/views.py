@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup
 
 from indexer.assist import AssistRequest, AssistResponse
@@ -24,8 +24,6 @@ bp = Blueprint("pages", __name__)
 # Articles shown on the page per question: a screen's worth for an agent mid-call.
 PAGE_RESULTS = 8
 DEFAULT_CHANNEL = "chat"
-# Longer than any id or path an article can have.
-MAX_ARTICLE_REF = 500
 
 
 def searcher():
@@ -183,9 +181,7 @@ def record_open(article_id: str, search_id: str) -> None:
 @bp.get("/articles/<path:ref>")
 def article_page(ref: str):
     """One article as sanitized HTML, by id or by its path in the KB."""
-    row = searcher().version.article(ref) if len(ref) <= MAX_ARTICLE_REF else None
-    if row is None:
-        abort(404, description=f"no article {ref!r} in the index")
+    row = searcher().version.known_article(ref)
     record_open(row["id"], request.args.get("from", ""))
     return render_template(
         "article.html",

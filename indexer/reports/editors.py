@@ -19,11 +19,12 @@ from scipy.spatial.distance import squareform
 
 from ..config import DEFAULT_MODEL
 from ..embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
+from ..errors import QueryError
 from ..kb.articles import REVIEW_SOON_DAYS
 from ..querylog import RATINGS, FeedbackStore, now, timestamp
 from ..store import IndexVersion
 from ..text.lexical import ANALYZER
-from ..vocabulary import EDITOR_SECTIONS
+from ..vocabulary import EDITOR_SECTIONS, REASON_SECTIONS
 
 SIGNALS = ("keywords", "meaning", "agreement")
 
@@ -65,6 +66,13 @@ GAP_RULES = {
 }
 # Where the model did not run, or is one we have not measured: keyword coverage alone.
 KEYWORDS_RULE = GapRule(keywords=0.30)
+
+
+def check_section(section: str) -> str:
+    """A part of the editors' report or of the contact reasons; QueryError naming them all for anything else."""
+    if section not in EDITOR_SECTIONS + REASON_SECTIONS:
+        raise QueryError(f"section must be one of {', '.join(EDITOR_SECTIONS + REASON_SECTIONS)}")
+    return section
 
 
 def gap_rules(model: str) -> dict:
