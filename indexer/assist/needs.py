@@ -47,15 +47,11 @@ _REQUEST = re.compile(
 # to send you") without a topic of their own; a follow-up made only of these and stopwords belongs to the
 # question before.
 _FOLLOW_UP_WORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(STOPWORDS_NORWEGIAN) | frozenset({
-    "og", "men", "også", "da", "så", "kommer", "komme", "skjer", "skje", "tar", "ta", "lang", "lenge", "tid",
-    "koster", "kost", "mye", "mange", "gjør", "gjøre", "går", "gå", "blir", "bli", "fått", "får", "få", "det",
-    "den", "dem", "de", "denne", "dette", "disse", "der", "dit", "hvorfor", "hvordan", "hva", "når", "hvor",
-    "ellers",
-    "and", "but", "also", "then", "so", "come", "comes", "coming", "happen", "happens", "happening", "take",
-    "takes", "long", "much", "many", "cost", "costs", "do", "does", "it", "that", "this", "they", "them", "those",
-    "there", "why", "how", "what", "when", "where", "else", "again", "really", "sure",
-    "trenger", "sende", "sendt", "borte", "ferdig", "gjort", "snart", "need", "needed", "send", "sent", "gone",
-    "done", "soon",
+    "kommer", "komme", "skjer", "skje", "tar", "ta", "lang", "lenge", "tid", "koster", "kost", "mye", "gjør",
+    "gjøre", "går", "gå", "fått", "får", "få", "dit", "ellers",
+    "also", "come", "comes", "coming", "happen", "happens", "happening", "take", "takes", "long", "much",
+    "many", "cost", "costs", "else", "really", "sure", "trenger", "sende", "sendt", "borte", "ferdig", "gjort",
+    "snart", "need", "needed", "send", "sent", "gone", "done", "soon",
 })
 MIN_NEED_WORDS = 2
 # A pasted message is read for at most this many needs; the rest joins the last one (bounded work).

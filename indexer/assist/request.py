@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ..config import RESULTS_PER_NEED
 from ..errors import MessageTooLong, QueryError
 from ..retrieval.search import FILTERS, validate_filters
-from ..vocabulary import CHANNELS
+from ..vocabulary import CHANNELS, LANGUAGES
 
 # A long customer e-mail with the thread quoted below it is about 6,000 characters; a 20 kB paste is a
 # mistake (a whole mailbox, a log file) and is refused before any work is done.
@@ -47,8 +47,8 @@ class AssistRequest:
         if channel not in CHANNELS:
             raise QueryError(f"channel must be one of {', '.join(CHANNELS)}")
         lang = body.get("lang")
-        if lang is not None and lang not in ("nb", "en"):
-            raise QueryError("lang must be nb or en")
+        if lang is not None and lang not in LANGUAGES:
+            raise QueryError(f"lang must be {' or '.join(LANGUAGES)}")
         k = body.get("k", RESULTS_PER_NEED)
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_RESULTS_PER_NEED:
             raise QueryError(f"k must be a whole number between 1 and {MAX_RESULTS_PER_NEED}")

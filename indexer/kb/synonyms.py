@@ -39,9 +39,9 @@ class Synonyms:
         for group_index, members in enumerate(self._forms):
             for member_index, variants in enumerate(members):
                 for lang_index, variant in enumerate(variants):
-                    if variant.split():
-                        key = (lang_index, variant.split()[0])
-                        self._starting.setdefault(key, []).append((group_index, member_index))
+                    words = variant.split()
+                    if words:
+                        self._starting.setdefault((lang_index, words[0]), []).append((group_index, member_index))
 
     @classmethod
     def load(cls, kb_dir: Path) -> Synonyms:

@@ -25,6 +25,7 @@ from .records import (
     timestamp,
 )
 
+
 def _search_row(moment: dt.datetime, *, query, lang, mode, filters, index_version, results, signals) -> tuple:
     """A search's columns as the log keeps them: the question masked, the top results by id and score."""
     shown = json.dumps([{"passage_id": r["passage_id"], "article_id": r["article_id"], "score": r["score"]}

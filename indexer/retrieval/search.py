@@ -251,10 +251,12 @@ class Searcher:
 
     def add_extract(self, response: SearchResponse, result: dict, channels: tuple[str, ...]) -> None:
         """Give one result of `response` the extract its search left out (see `extract_results`)."""
-        known = response.query_vector
         self.suggester.attach(response.searched, [result], response.lang, response.keyword_weights or {},
-                              _channels(channels),
-                              lambda: known if known is not None else self.query_vector(response.query))
+                              _channels(channels), self._vector_of(response.query, response.query_vector))
+
+    def _vector_of(self, text: str, known: np.ndarray | None):
+        """The question's vector on demand: the one the search already has, else embedded when first asked."""
+        return lambda: known if known is not None else self.query_vector(text)
 
     def warm_up(self) -> None:
         """Load the index and the model now, so the first agent does not wait for them."""
@@ -306,9 +308,8 @@ class Searcher:
             for result in results:
                 result["route"] = version.router.route(routing, result["metadata"], query_lang)
         if replies:
-            known = query_vector
             self.suggester.attach(version, results, query_lang, keyword_weights, _channels(replies),
-                                  lambda: known if known is not None else self.query_vector(text), extract_results)
+                                  self._vector_of(text, query_vector), extract_results)
         return SearchResponse(query=text, results=results, version=version.name, lang=query_lang, filters=filters,
                               signals=signals, urgent=urgent, searched=version, keyword_weights=keyword_weights,
                               query_vector=query_vector)
@@ -342,9 +343,8 @@ class Searcher:
     def _unseen(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
         """Per passage id, whether the keyword side is blind to it: its article is in another language than the
         question's, so the question's words cannot match its words (see fusion.fuse)."""
-        if query_lang not in LANGUAGES:
-            return None
-        return version.language_prior(query_lang, OTHER_LANGUAGE_FACTOR) < 1.0
+        prior = Searcher._language_prior(version, query_lang)
+        return None if prior is None else prior < 1.0
 
     @staticmethod
     def _language_prior(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
