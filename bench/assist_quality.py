@@ -28,6 +28,7 @@ time per request, with the load average.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import random
@@ -46,8 +47,11 @@ import yaml  # noqa: E402
 from _server import post_json, serve, stop  # noqa: E402
 from _stats import load_average, percentile, process_cpu_ms  # noqa: E402
 
-from indexer.assist import Assistant, AssistRequest  # noqa: E402
-from indexer.assist import conversation  # noqa: E402
+from indexer.assist import (  # noqa: E402
+    Assistant,
+    AssistRequest,
+    conversation,  # noqa: E402
+)
 from indexer.assist.cleaning import clean_message  # noqa: E402
 from indexer.assist.needs import split_needs  # noqa: E402
 from indexer.config import Settings  # noqa: E402
@@ -178,7 +182,8 @@ def dstc10_part(data: Path, workdir: Path, recency_split: bool) -> None:
     }
     for name, found in ranks.items():
         at1, at5 = _recall(found)
-        print(f"  {name:<24} R@1 {at1:.3f}  R@5 {at5:.3f}  ({len(found)} questions)  (targets R@5 >= 0.70, R@1 >= 0.45)")
+        print(f"  {name:<24} R@1 {at1:.3f}  R@5 {at5:.3f}  ({len(found)} questions)"
+              "  (targets R@5 >= 0.70, R@1 >= 0.45)")
     if recency_split:
         _recency_split(assistant, questions)
 
@@ -198,20 +203,23 @@ def _recency_split(assistant: Assistant, questions: list[tuple]) -> None:
     """The recency weight chosen on the even-numbered questions (R@5, then R@1) and reported on the odd ones,
     which played no part in the choice."""
     chosen_on, reported_on = questions[0::2], questions[1::2]
-    kept = conversation.RECENCY
+    kept = conversation.CONVERSATION
     scores = {}
     try:
         for recency in RECENCY_CHOICES:
-            conversation.RECENCY = recency
-            scores[recency] = (_recall(_assist_ranks(assistant, chosen_on)), _recall(_assist_ranks(assistant, reported_on)))
+            conversation.CONVERSATION = dataclasses.replace(kept, recency=recency)
+            scores[recency] = (_recall(_assist_ranks(assistant, chosen_on)),
+                               _recall(_assist_ranks(assistant, reported_on)))
     finally:
-        conversation.RECENCY = kept
-    best = max(RECENCY_CHOICES, key=lambda recency: (scores[recency][0][1], scores[recency][0][0], recency == kept))
+        conversation.CONVERSATION = kept
+    best = max(RECENCY_CHOICES,
+               key=lambda recency: (scores[recency][0][1], scores[recency][0][0], recency == kept.recency))
     print(f"  recency weight chosen on the {len(chosen_on)} even-numbered questions, reported on the "
           f"{len(reported_on)} odd ones:")
     for recency in RECENCY_CHOICES:
         (a1, a5), (b1, b5) = scores[recency]
-        print(f"    {recency:.1f}{' (chosen)' if recency == best else '         '}  choosing half R@1 {a1:.3f} R@5 {a5:.3f}"
+        mark = " (chosen)" if recency == best else "         "
+        print(f"    {recency:.1f}{mark}  choosing half R@1 {a1:.3f} R@5 {a5:.3f}"
               f"   held-out half R@1 {b1:.3f} R@5 {b5:.3f}")
 
 

@@ -4,15 +4,17 @@
 
 Takes the paraphrases of tests/test_reports.py (topics the sample KB does not answer, in bokmål and English,
 with one question of each topic in the other language), prints the model's cosine within and between topics,
-and for a range of cosine floors (reports.COSINE_FLOOR) how many topics form exactly one group and how many
+and for a range of cosine floors (reports.GAP_GROUPING.cosine_floor) how many topics form one group and how many
 groups mix topics.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -41,16 +43,19 @@ def main() -> int:
     print(f"{embedder.name}: paraphrases {min(same):.3f}-{max(same):.3f} (median {np.median(same):.3f}); "
           f"other topics {min(other):.3f}-{max(other):.3f} (median {np.median(other):.3f})")
     model = canonical_name(embedder.name)
-    configured = reports.COSINE_FLOOR.get(model, 0.0)
+    configured = reports.GAP_GROUPING
     for floor in FLOORS:
-        reports.COSINE_FLOOR[model] = floor
+        # cluster_questions reads the grouping constants from its module at call time.
+        reports.GAP_GROUPING = dataclasses.replace(
+            configured, cosine_floor=MappingProxyType({**configured.cosine_floor, model: floor}))
         groups = reports.cluster_questions(questions, embedder, langs=[detect_language(q) for q in questions])
         mixed = sum(len({topic[i] for i in group}) > 1 for group in groups)
         members = {t: [i for i in range(len(questions)) if topic[i] == t] for t in PARAPHRASES}
         whole = [t for t in PARAPHRASES if any(sorted(group) == members[t] for group in groups)]
-        mark = "  (configured)" if floor == configured else ""
+        mark = "  (configured)" if floor == configured.cosine_floor.get(model, 0.0) else ""
         print(f"  floor {floor:.2f}: {len(whole)}/{len(PARAPHRASES)} topics one group ({', '.join(whole)}), "
               f"{mixed} groups mixing topics{mark}")
+    reports.GAP_GROUPING = configured
     return 0
 
 

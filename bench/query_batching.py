@@ -7,8 +7,9 @@ a batch gets a vector that depends on the other questions in that batch (and on 
 passages that is unacceptable (e5_runtime embeds one window per call). For questions, this measures it.
 It uses the needs of the latency e-mails of bench/assist_quality.py (sample KB). For each e-mail it embeds
 every need one call each, as /api/assist does, and then all of them in one padded batch. It prints the CPU time
-of each way (one thread, so the load of a shared machine inflates it less than wall time), the cosine between the two vectors of each need, and how many needs get other top-3 articles
-when they are searched with the batched vector.
+of each way (one thread, so the load of a shared machine inflates it less than wall time), the cosine
+between the two vectors of each need, and how many needs get other top-3 articles when they are searched
+with the batched vector.
 """
 
 from __future__ import annotations

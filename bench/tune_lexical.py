@@ -10,6 +10,7 @@ rest on measurements.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import sys
@@ -23,16 +24,18 @@ sys.path.insert(0, str(ROOT.parent))
 from beir import article_id, read_jsonl, read_qrels  # noqa: E402
 
 import indexer.retrieval.search as search_module  # noqa: E402
+import indexer.text.lexical as lexical_module  # noqa: E402
 from indexer.config import Settings  # noqa: E402
 from indexer.ingest.builder import build_index  # noqa: E402
 from indexer.retrieval.evaluation import load_questions, ndcg_at, report, run  # noqa: E402
 from indexer.retrieval.search import Searcher  # noqa: E402
 
 SHARED = ROOT.parent.parent / "shared" / "data"
+# Fields of lexical.KeywordTuning and the values tried for each.
 GRID = {
-    "SECONDARY_LANGUAGE_WEIGHT": (0.0, 0.3, 0.6),
-    "OTHER_LANGUAGE_FACTOR": (0.5, 0.7, 1.0),
-    "SYNONYM_WEIGHT": (0.25, 0.5, 1.0),
+    "secondary_language_weight": (0.0, 0.3, 0.6),
+    "other_language_factor": (0.5, 0.7, 1.0),
+    "synonym_weight": (0.25, 0.5, 1.0),
 }
 
 
@@ -68,8 +71,8 @@ def main() -> int:
     header = " ".join(f"{n.split('_')[0][:9]:>9}" for n in names)
     print(f"{header}  scifact  norquad  gold-nb R1/R3  gold-en R1/R3  cross R3")
     for values in itertools.product(*GRID.values()):
-        for name, value in zip(names, values, strict=True):
-            setattr(search_module, name, value)
+        # The searcher reads the tuning from its module at query time.
+        search_module.KEYWORDS = dataclasses.replace(lexical_module.KEYWORDS, **dict(zip(names, values, strict=True)))
         row = " ".join(f"{v:>9}" for v in values)
         scifact = beir_ndcg(searchers["scifact"], SHARED / "beir" / "scifact") if "scifact" in searchers else 0
         norquad = beir_ndcg(searchers["norquad"], SHARED / "norquad-retrieval") if "norquad" in searchers else 0

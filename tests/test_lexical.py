@@ -7,7 +7,7 @@ import pytest
 
 from indexer.errors import ArticleError, KBError
 from indexer.kb.synonyms import Synonyms
-from indexer.retrieval.fusion import UNSEEN_FACTOR, FusionWeights, fuse, parse_weights, weights_for
+from indexer.retrieval.fusion import FUSION, FusionWeights, fuse, parse_weights, weights_for
 from indexer.text.language import detect_language
 from indexer.text.lexical import Analyzer, LexicalIndex, fold
 
@@ -96,7 +96,7 @@ def test_a_passage_the_keywords_cannot_see_is_not_punished_for_their_silence():
     fused = fuse(dense, lexical, FusionWeights(1.0, 1.0), across=[(7, 0.4)], k=60)
     # Agreement of both sides still comes first; the unseen passage no longer trails a keyword-only hit.
     assert [passage for passage, _ in fused] == [4, 7, 1]
-    assert dict(fused)[7] == pytest.approx(UNSEEN_FACTOR)
+    assert dict(fused)[7] == pytest.approx(FUSION.unseen_factor)
     # Without a keyword vote there is nothing to make up for.
     assert [p for p, _ in fuse(dense, lexical, FusionWeights(0.0, 1.0), across=[(7, 0.4)])] == [1, 4, 7]
 

@@ -11,7 +11,9 @@ import datetime as dt
 import io
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -55,7 +57,7 @@ class GapRule:
 # gaps; adding "or agreement < 0.71" (the best hybrid passage's fused score: the keyword search and the model
 # found different things) finds 92% at the same 8%, and 9 of the 11 held-out gap questions
 # (tests/gap_questions_heldout.yaml, written before that rule was tried on them). No rule with keyword
-# coverage did better. The agreement threshold belongs to the fusion constants (RRF_K 10, UNSEEN_FACTOR 0.7:
+# coverage did better. The agreement threshold belongs to the fusion constants (fusion.FUSION: K 10, unseen 0.7:
 # answered bokmål questions reach at least 0.714, gaps whose best passage is in English sit at 0.70).
 # all-MiniLM-L6-v2: in English the cosine separates fully (answered >= 0.40, gaps <= 0.36); in bokmål, which
 # it reads poorly, keyword coverage does best: < 0.30 finds 58% and calls 13%.
@@ -80,14 +82,23 @@ def gap_rules(model: str) -> dict:
     return GAP_RULES.get(canonical_name(model), {None: KEYWORDS_RULE})
 
 
-# Gap questions at least this alike on average are one gap (see cluster_questions, and tests/test_reports.py
-# for the paraphrases it was set on). At most this many distinct questions are grouped per report.
-CLUSTER_SIMILARITY = 0.55
-# Cosine mapped to similarity 0, so that a model's cosine and the shared keyword weight (0 to 1) mean about
-# the same: e5 gives questions on other topics 0.72-0.88 (median 0.79) and paraphrases 0.84-0.97 (median
-# 0.91); floors of 0.68-0.74 keep 4 of the 5 test topics whole with none mixed, 0.78 only 2, none at all 0
-# (bench/gap_clusters.py). MiniLM spreads its cosines over the whole range: no floor.
-COSINE_FLOOR = {MULTILINGUAL_E5_SMALL: 0.72}
+@dataclass(frozen=True)
+class GapGroupingTuning:
+    """How gap questions are grouped into topics, each constant set by the bench or test its comment names."""
+
+    # Gap questions at least this alike on average are one gap (see cluster_questions): the paraphrases of
+    # tests/test_reports.py form one group each at 0.55, with no group mixing two topics.
+    cluster_similarity: float = 0.55
+    # Cosine mapped to similarity 0, so that a model's cosine and the shared keyword weight (0 to 1) mean about
+    # the same: e5 gives questions on other topics 0.72-0.88 (median 0.79) and paraphrases 0.84-0.97 (median
+    # 0.91); floors of 0.68-0.74 keep 4 of the 5 test topics whole with none mixed, 0.78 only 2, none at all 0
+    # (bench/gap_clusters.py). MiniLM spreads its cosines over the whole range: no floor.
+    cosine_floor: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({MULTILINGUAL_E5_SMALL: 0.72}))
+
+
+GAP_GROUPING = GapGroupingTuning()
+# At most this many distinct questions are grouped per report.
 MAX_GAP_QUESTIONS = 2000
 EXAMPLES_PER_GAP = 5
 
@@ -178,12 +189,12 @@ def cluster_questions(questions: list[str], embedder, idf=None, langs: list | No
     weight they have in common (analysed in each one's language from `langs`; rare words weigh more,
     `idf` gives a word's weight, 1 for all without it): the bundled model relates English paraphrases
     well and bokmål ones poorly, and shared rare words catch those. Groups are joined by average
-    linkage while they are at least CLUSTER_SIMILARITY alike.
+    linkage while they are at least GAP_GROUPING.cluster_similarity alike.
     """
     if len(questions) == 1:
         return [[0]]
     vectors = embedder.embed_queries(questions)
-    floor = COSINE_FLOOR.get(canonical_name(embedder.name), 0.0)
+    floor = GAP_GROUPING.cosine_floor.get(canonical_name(embedder.name), 0.0)
     similarity = np.clip((vectors @ vectors.T - floor) / (1.0 - floor), 0.0, 1.0)
     weight = idf or (lambda term: 1.0)
     langs = langs or [None] * len(questions)
@@ -204,7 +215,7 @@ def cluster_questions(questions: list[str], embedder, idf=None, langs: list | No
     distance = np.clip(1.0 - similarity, 0.0, 2.0)
     np.fill_diagonal(distance, 0.0)
     labels = fcluster(linkage(squareform(distance, checks=False), method="average"),
-                      t=1.0 - CLUSTER_SIMILARITY, criterion="distance")
+                      t=1.0 - GAP_GROUPING.cluster_similarity, criterion="distance")
     groups: dict[int, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         groups[int(label)].append(index)

@@ -14,17 +14,25 @@ from dataclasses import dataclass
 from ..embedding.catalog import MINILM, MULTILINGUAL_E5_SMALL, canonical_name
 from ..errors import KBError
 
-# How much the first ranks count over the later ones (60 in the original paper). Chosen with e5 on
-# norquad-retrieval's dev split (bench/tune_fusion.py, hybrid nDCG@10, bokmål weights 0.3 / 0.5 / 0.7:1):
-# K = 10: 0.9525 / 0.9536 / 0.9545, 20: 0.9537 / 0.9522 / 0.9503, 40: 0.9511 / 0.9510 / 0.9504,
-# 60: 0.9507 / 0.9518 / 0.9495; the golden questions' Recall@1 and @3 were the same for 10 and 60.
-RRF_K = 10
-# How much a passage the keyword side cannot see (another language than the question's) keeps of the score
-# its model rank there would give it on both sides (see fuse). With K = 10, 0.7 found 7 of the 8
-# cross-language golden questions in the first three (without: 4) and is the largest that cost the
-# same-language golden questions nothing (0.8 dropped English Recall@1 from 0.86 to 0.79; 0.9 bokmål
-# Recall@1 from 0.92 to 0.79), bench/tune_fusion.py.
-UNSEEN_FACTOR = 0.7
+
+@dataclass(frozen=True)
+class FusionTuning:
+    """The rank-fusion constants, each set by the bench its comment names."""
+
+    # How much the first ranks count over the later ones (60 in the original paper). Chosen with e5 on
+    # norquad-retrieval's dev split (bench/tune_fusion.py, hybrid nDCG@10, bokmål weights 0.3 / 0.5 / 0.7:1):
+    # K = 10: 0.9525 / 0.9536 / 0.9545, 20: 0.9537 / 0.9522 / 0.9503, 40: 0.9511 / 0.9510 / 0.9504,
+    # 60: 0.9507 / 0.9518 / 0.9495; the golden questions' Recall@1 and @3 were the same for 10 and 60.
+    rrf_k: int = 10
+    # How much a passage the keyword side cannot see (another language than the question's) keeps of the
+    # score its model rank there would give it on both sides (see fuse). With K = 10, 0.7 found 7 of the 8
+    # cross-language golden questions in the first three (without: 4) and is the largest that cost the
+    # same-language golden questions nothing (0.8 dropped English Recall@1 from 0.86 to 0.79; 0.9 bokmål
+    # Recall@1 from 0.92 to 0.79), bench/tune_fusion.py.
+    unseen_factor: float = 0.7
+
+
+FUSION = FusionTuning()
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,7 @@ def parse_weights(spec: str) -> dict[str | None, FusionWeights]:
 
 def fuse(
     dense: list[tuple[int, float]], lexical: list[tuple[int, float]], weights: FusionWeights,
-    across: list[tuple[int, float]] = (), k: int = RRF_K, unseen_factor: float = UNSEEN_FACTOR,
+    across: list[tuple[int, float]] = (), k: int | None = None, unseen_factor: float | None = None,
 ) -> list[tuple[int, float]]:
     """(passage id, score) best first; the score is scaled so a passage first on both sides scores 1.
 
@@ -95,6 +103,8 @@ def fuse(
     keywords' silence about them says nothing, so such a passage scores at least what it would if both
     sides ranked it where the model does there, times `unseen_factor` (it is still in the other language).
     """
+    k = FUSION.rrf_k if k is None else k
+    unseen_factor = FUSION.unseen_factor if unseen_factor is None else unseen_factor
     fused: dict[int, float] = {}
     for hits, weight in ((dense, weights.dense), (lexical, weights.lexical)):
         if weight <= 0:

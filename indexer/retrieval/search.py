@@ -18,7 +18,7 @@ from ..errors import KBError, QueryError
 from ..replies.suggest import ReplySuggester
 from ..store import IndexRoot, IndexVersion
 from ..text.language import detect_language
-from ..text.lexical import ANALYZER
+from ..text.lexical import ANALYZER, KEYWORDS
 from ..vocabulary import AUDIENCES, CHANNELS, LANGUAGES, MODES
 from .centring import CentredVectors, centring_for
 from .fusion import FusionWeights, dense_needed, fuse, parse_weights, weights_for
@@ -27,12 +27,6 @@ logger = logging.getLogger(__name__)
 
 FILTERS = ("lang", "category", "product", "audience")
 MAX_FILTER_CHARS = 100
-# How much the other language's analysis of a question counts in keyword search (see _weighted_terms).
-SECONDARY_LANGUAGE_WEIGHT = 0.3
-# Keyword scores of passages in the other language are multiplied by this (see _language_prior).
-OTHER_LANGUAGE_FACTOR = 0.7
-# How much the KB's synonyms of the question's words count in keyword search.
-SYNONYM_WEIGHT = 0.5
 
 # How often a running searcher looks for a newly published index version (one small file read).
 RELOAD_SECONDS = 0.25
@@ -194,7 +188,7 @@ class Searcher:
         version.check_model(self.settings.model, self.embedder.dimension, getattr(self.embedder, "source_sha256", None))
         version.verify()  # loads the keyword index too, not in the first request after the swap
         for lang in LANGUAGES:
-            version.language_prior(lang, OTHER_LANGUAGE_FACTOR)
+            version.language_prior(lang, KEYWORDS.other_language_factor)
         live = self._version.name if self._version is not None else None
         kept = {name: vectors for name, vectors in self._centred_vectors.items() if name == live}
         self._centred_vectors = {**kept, version.name: self._centre(version)}
@@ -355,7 +349,7 @@ class Searcher:
         """
         if query_lang not in LANGUAGES:
             return None
-        return version.language_prior(query_lang, OTHER_LANGUAGE_FACTOR)
+        return version.language_prior(query_lang, KEYWORDS.other_language_factor)
 
     def _weighted_terms(
         self, text: str, query_lang: str | None, primary: list[str], synonyms: list[str]
@@ -371,10 +365,10 @@ class Searcher:
         others = [lang for lang in LANGUAGES if lang not in langs]
         if others:
             secondary = self.analyzer.query_terms(text, others, LANGUAGES)
-            weighted.append(([term for term in secondary if term not in primary], SECONDARY_LANGUAGE_WEIGHT))
+            weighted.append(([term for term in secondary if term not in primary], KEYWORDS.secondary_language_weight))
         if synonyms:
             added = self.analyzer.query_terms(" ".join(synonyms), LANGUAGES)
-            weighted.append(([term for term in added if term not in primary], SYNONYM_WEIGHT))
+            weighted.append(([term for term in added if term not in primary], KEYWORDS.synonym_weight))
         return weighted
 
 

@@ -12,6 +12,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -26,10 +27,29 @@ STEM_TWICE = {"nb"}
 STOPWORDS = {"nb": frozenset(STOPWORDS_NORWEGIAN), "en": frozenset(STOPWORDS_EN_PLUS)}
 # How many times each field's words count: titles and tags name the topic, headings the sub-topic.
 FIELD_WEIGHTS = {"title": 2, "headings": 1, "tags": 2, "text": 1}
-# Anserini's BM25 defaults. On norquad-retrieval (bench/beir.py) they gave 0.930 nDCG@10 keyword-only,
-# against 0.925-0.927 for k1/b = 1.2/0.75, 1.5/0.75 and 1.2/0.9.
-BM25_K1 = 0.9
-BM25_B = 0.4
+
+
+@dataclass(frozen=True)
+class KeywordTuning:
+    """The keyword side's constants, each set by the bench its comment names (see README, "Search quality")."""
+
+    # Anserini's BM25 defaults. On norquad-retrieval (bench/beir.py) they gave 0.930 nDCG@10 keyword-only,
+    # against 0.925-0.927 for k1/b = 1.2/0.75, 1.5/0.75 and 1.2/0.9.
+    bm25_k1: float = 0.9
+    bm25_b: float = 0.4
+    # How much the other language's analysis of a question counts (see search._weighted_terms): 0.0 / 0.3 /
+    # 0.6 gave SciFact 0.694 / 0.695 / 0.696 and norquad 0.933 / 0.933 / 0.932 (bench/tune_lexical.py).
+    secondary_language_weight: float = 0.3
+    # Keyword scores of passages in the other language are multiplied by this (see search._language_prior):
+    # 0.5 / 0.7 / 1.0 cost nothing on any set, and 0.7 puts the article in the question's language first
+    # when both languages answer (bench/tune_lexical.py).
+    other_language_factor: float = 0.7
+    # How much the KB's synonyms of the question's words count: 1.0 dropped English Recall@1 on the golden
+    # questions from 0.79 to 0.71, 0.25 dropped cross-language Recall@3 from 0.50 to 0.38 (bench/tune_lexical.py).
+    synonym_weight: float = 0.5
+
+
+KEYWORDS = KeywordTuning()
 
 _TOKEN = re.compile(r"\w+(?:[-/.]\w+)*", re.UNICODE)
 _SEPARATORS = re.compile(r"[-/._]")
@@ -139,7 +159,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, documents: list[list[str]]) -> LexicalIndex:
         """Index one list of terms per passage."""
-        model = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        model = bm25s.BM25(k1=KEYWORDS.bm25_k1, b=KEYWORDS.bm25_b)
         # bm25s needs at least one term per document; an empty passage gets a placeholder nobody searches.
         model.index([terms or ["\x00"] for terms in documents], show_progress=False)
         return cls(model, len(documents))
