@@ -7,9 +7,10 @@
 The questions are bench/agent_questions.yaml (how they were written is said at its top). Each help
 centre is served by its own `kb serve` (one worker, no query log), every question is asked once per
 mode (hybrid, dense, lexical) with k=3, and R@1 and R@3 are printed per language and mode, with the
-questions hybrid missed. Either give built indexes (`--nb-index`, `--en-index`), or the help centres'
-folders and a work folder, where `kb index` builds (or updates) an index as a new user would, with no
-settings: a second run re-embeds nothing.
+questions hybrid missed. `--langs nb` asks one help centre only; `--questions bench/agent_questions_dev.yaml`
+asks the dev set, the one to choose search constants on. Either give built indexes (`--nb-index`,
+`--en-index`), or the help centres' folders and a work folder, where `kb index` builds (or updates) an
+index as a new user would, with no settings: a second run re-embeds nothing.
 """
 
 from __future__ import annotations
@@ -73,12 +74,17 @@ def main() -> int:
     parser.add_argument("--nb-kb", type=Path)
     parser.add_argument("--en-kb", type=Path)
     parser.add_argument("--work", type=Path, default=BENCH / "results" / "helpcentres")
+    parser.add_argument("--langs", default="nb,en", help="the help centres to ask, comma-separated (nb, en)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     questions = load(args.questions)
     load_average = os.getloadavg()
     summary = {"load_average": [round(value, 2) for value in load_average], "languages": {}}
-    for lang in ("nb", "en"):
+    langs = [lang.strip() for lang in args.langs.split(",") if lang.strip()]
+    unknown = [lang for lang in langs if lang not in ("nb", "en")]
+    if unknown or not langs:
+        parser.error(f"--langs takes nb, en or both, not {args.langs!r}")
+    for lang in langs:
         index_dir = getattr(args, f"{lang}_index")
         if index_dir is None:
             kb_dir = getattr(args, f"{lang}_kb")

@@ -101,9 +101,38 @@ def test_a_passage_the_keywords_cannot_see_is_not_punished_for_their_silence():
     assert [p for p, _ in fuse(dense, lexical, FusionWeights(0.0, 1.0), across=[(7, 0.4)])] == [1, 4, 7]
 
 
+def test_coverage_is_the_share_of_the_question_a_passage_holds():
+    analyzer = Analyzer()
+    docs = [analyzer.terms(text, "nb") for text in (
+        "Outlook på telefonen", "Sett opp e-post i Outlook på telefonen", "Levering av pakker")]
+    index = LexicalIndex.build(docs)
+    question = {term: index.idf(term) for term in analyzer.query_terms("sett opp jobbmailen i Outlook", ["nb"])}
+    held = index.coverage(question, sum(question.values()))
+    # "jobbmail" is in no passage, so even the best passage holds less than the whole question.
+    assert held[1] > held[0] > held[2] == 0.0
+    assert held[1] < 1.0
+    # A synonym standing in for the unknown word counts what it is given, and the share stops at 1.
+    assert index.coverage({**question, "post": 100.0}, sum(question.values()))[1] == 1.0
+
+
+def test_a_keyword_hit_holding_little_of_the_question_votes_less():
+    # The keywords' only hit matches one common word of the question; the model prefers passage 2.
+    dense = [(2, 0.9), (3, 0.8)]
+    lexical = [(1, 9.0)]
+    assert [p for p, _ in fuse(dense, lexical, FusionWeights(0.3, 1.0))][0] == 1
+    scaled = fuse(dense, lexical, FusionWeights(0.3, 1.0), coverage={1: 0.1}, coverage_power=1.0)
+    assert [p for p, _ in scaled][0] == 2
+    # First on both sides with the best-covered keyword hit still scores 1.
+    both = fuse([(2, 0.9)], [(2, 8.0), (1, 9.0)], FusionWeights(1.0, 1.0), coverage={1: 0.1, 2: 0.5})
+    assert both[0] == (2, pytest.approx(1.0))
+    # Without a dense vote the keywords keep their own order.
+    alone = fuse(dense, lexical, FusionWeights(0.0, 1.0), coverage={1: 0.1}, coverage_power=1.0)
+    assert [p for p, _ in alone] == [1, 2, 3]
+
+
 def test_weights_per_language_and_model():
     assert weights_for("all-MiniLM-L6-v2", "nb").dense < weights_for("all-MiniLM-L6-v2", "en").dense
-    assert weights_for("intfloat/multilingual-e5-small", "nb") == FusionWeights(0.7, 1.0)
+    assert weights_for("intfloat/multilingual-e5-small", "nb") == FusionWeights(1.0, 1.0)
     assert weights_for("multilingual-e5-small", "en") == FusionWeights(1.0, 1.0)
     assert weights_for("/models/multilingual-e5-base", "nb") == FusionWeights(1.0, 1.0)
     overrides = parse_weights("nb=0.5:1,any=1:0.5")

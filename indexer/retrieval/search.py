@@ -49,6 +49,8 @@ class Candidates:
     keyword_weights: dict = field(default_factory=dict)
     dense: list[tuple[int, float]] = field(default_factory=list)
     lexical: list[tuple[int, float]] = field(default_factory=list)
+    # Per keyword hit, the share of the question's keyword weight it holds (see fusion.fuse).
+    coverage: dict[int, float] = field(default_factory=dict)
     # The model's ranking of the passages in other languages by language-centred cosine (see centring).
     across: list[tuple[int, float]] = field(default_factory=list)
     query_vector: np.ndarray | None = None
@@ -285,7 +287,7 @@ class Searcher:
         elif mode == "lexical":
             hits = lexical_hits
         else:
-            hits = fuse(dense_hits, lexical_hits, found.weights, found.across)
+            hits = fuse(dense_hits, lexical_hits, found.weights, found.across, coverage=found.coverage)
         # A passage the model found only among the other language's (see across_languages) shows that
         # ranking's centred cosine as its dense score.
         side_scores = {"dense": {**dict(found.across), **dict(dense_hits)}, "lexical": dict(lexical_hits)}
@@ -325,6 +327,8 @@ class Searcher:
         if mode in ("hybrid", "lexical"):
             terms = self._weighted_terms(text, query_lang, primary, version.synonyms.expand(text))
             found.lexical = version.lexical.search(terms, wanted, allowed, self._language_prior(version, query_lang))
+            if mode == "hybrid" and found.lexical:
+                found.coverage = self._coverage(version, found, terms)
         if mode == "dense" or (mode == "hybrid" and dense_needed(weights, len(found.lexical), wanted)):
             if found.query_vector is None:
                 found.query_vector = self.query_vector(text)
@@ -332,6 +336,14 @@ class Searcher:
             if mode == "hybrid" and weights.dense > 0 and weights.lexical > 0:
                 found.across = self.across_languages(version, found.query_vector, query_lang, wanted, allowed)
         return found
+
+    @staticmethod
+    def _coverage(version: IndexVersion, found: Candidates, terms: list[tuple[list[str], float]]) -> dict[int, float]:
+        """Per keyword hit, the share of the question's keyword weight it holds (see fusion.fuse): its own
+        terms count their idf, a synonym or other-language form its idf times the weight it searched with."""
+        worth = {term: weight * version.lexical.idf(term) for related, weight in terms[1:] for term in related}
+        held = version.lexical.coverage({**worth, **found.keyword_weights}, sum(found.keyword_weights.values()))
+        return {passage_id: float(held[passage_id]) for passage_id, _ in found.lexical}
 
     @staticmethod
     def _unseen(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:

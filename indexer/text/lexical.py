@@ -189,6 +189,20 @@ class LexicalIndex:
         frequency = share * self.size
         return math.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
 
+    def coverage(self, weights: dict[str, float], total: float) -> np.ndarray:
+        """Per passage, the share of a question's keyword weight `total` that its terms hold, at most 1:
+        `weights` maps the question's terms, and the synonyms and other-language forms that stand in for
+        them, to what each is worth. A question term no passage holds still counts in `total`."""
+        held = np.zeros(self.size, dtype=np.float32)
+        if total <= 0:
+            return held
+        indptr, indices = self.model.scores["indptr"], self.model.scores["indices"]
+        for term, weight in weights.items():
+            index = self.vocabulary.get(term)
+            if index is not None:
+                held[indices[indptr[index]: indptr[index + 1]]] += weight
+        return np.minimum(held / total, 1.0)
+
     def idf(self, term: str) -> float:
         """How rare a term is across passages, as BM25 weighs it; a term no passage holds is rarest of all."""
         index = self.vocabulary.get(term)
