@@ -78,19 +78,21 @@ def main():
 @click.option("--strict", is_flag=True, help="Fail the build when any article has a problem.")
 @click.option("--json", "as_json", is_flag=True, help="Print the build report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def index_command(kb_dir, index_dir, model, strict, as_json, quiet):
+@click.option("-v", "--verbose", is_flag=True, help="Every warning for every article, not one line per message.")
+def index_command(kb_dir, index_dir, model, strict, as_json, quiet, verbose):
     """Build the index for a KB folder and switch it in atomically.
 
     Unchanged articles keep their vectors; changed and new ones are embedded. Articles with problems are
     named with file and line, skipped, and counted in the summary (with --strict the build fails instead).
-    The live index is never touched until the new one is complete.
+    A warning shared by many articles, or about an unchanged one, is printed once with a count (all of
+    them with --verbose or --json). The live index is never touched until the new one is complete.
     """
     from .errors import KBError
     from .ingest.builder import build_index
 
     settings = settings_for(kb_dir=kb_dir, index_dir=index_dir, model=model)
     try:
-        report = build_index(settings, strict=strict, progress=not quiet and not as_json,
+        report = build_index(settings, strict=strict, progress=not quiet and not as_json, verbose=verbose,
                              log=lambda message: click.echo(message, err=True))
     except KBError as exc:
         fail(str(exc))
@@ -120,6 +122,8 @@ def watch_command(kb_dir, index_dir, model, debounce):
             return
         for problem in result.problems:
             click.echo(f"skipped {problem}", err=True)
+        for line in result.warning_lines():
+            click.echo(f"warning: {line}", err=True)
         click.echo(result.summary())
 
     settings = settings_for(kb_dir=kb_dir, index_dir=index_dir, model=model)

@@ -22,6 +22,7 @@ def test_round_trip(mini_settings, embedder):
     assert version.name == report.version
     assert sorted(p.name for p in version.path.iterdir()) == [
         "index.faiss", "lexical", "manifest.json", "meta.sqlite", "placeholders.json", "routes.json", "synonyms.json",
+        "warnings.json",
     ]
     manifest = version.manifest
     assert manifest["model"] == {

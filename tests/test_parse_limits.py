@@ -93,6 +93,6 @@ def test_an_unclosed_html_block_is_a_warning(mini_kb, mini_settings, embedder):
     write(mini_kb, "uavsluttet.md", FRONT.format(title="Uavsluttet") + "Først.\n\n<div>\nInne\n\n## Resten\n\nTekst.\n")
     report = build_index(mini_settings, embedder=embedder)
     message = "<div> is never closed, so everything after it is raw HTML: not shown as Markdown and not searched"
-    assert f"uavsluttet.md: line 7: {message}" in report.warnings
+    assert f"uavsluttet.md:7: {message}" in [str(warning) for warning in report.warnings]
     findings = [(f.line, f.level, f.message) for f in check_kb(mini_kb) if f.path == "uavsluttet.md"]
     assert (7, "warning", message) in findings

@@ -180,7 +180,7 @@ def test_a_broken_entry_is_left_out_and_the_others_apply(mini_settings, embedder
                                                                "contact: {email: not-an-address}"))
     report = build_index(mini_settings, embedder=embedder)
     assert "_routes.yaml:5: department 'Kundeservice': email 'not-an-address' is not an e-mail address" in \
-        report.warnings
+        [str(warning) for warning in report.warnings]
     response = Searcher(mini_settings, embedder).search("Aura 55 viser E-101, fungerer fortsatt ikke", k=1)
     route = response.results[0]["route"]
     assert route["department"] == "Teknisk support"

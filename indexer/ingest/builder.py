@@ -27,6 +27,8 @@ from ..replies.templates import check_templates, load_kb_declarations
 from ..routing.routes import ROUTES_FILE, Routes, parse_routes_file
 from ..store import IndexRoot, IndexVersion
 from ..text.lexical import ANALYZER, LexicalIndex, passage_terms
+from ..text.termcounts import TermCounts
+from .buildlog import BuildWarning, summarise
 
 Progress = Callable[[str], None]
 
@@ -61,7 +63,7 @@ class BuildReport:
     unchanged: int = 0
     embedded_passages: int = 0
     problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[BuildWarning] = field(default_factory=list)
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -83,8 +85,12 @@ class BuildReport:
             "added": self.added, "changed": self.changed, "removed": self.removed, "unchanged": self.unchanged,
             "embedded_passages": self.embedded_passages, "seconds": round(self.seconds, 3),
             "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in self.problems],
-            "warnings": self.warnings,
+            "warnings": [str(warning) for warning in self.warnings],
         }
+
+    def warning_lines(self, verbose: bool = False) -> list[str]:
+        """The warnings as an operator reads them: those of unchanged articles summarised (see buildlog)."""
+        return summarise(self.warnings, verbose)
 
 
 @dataclass
@@ -94,7 +100,9 @@ class _Prepared:
     vectors: np.ndarray | None
     status: str
     replies: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[BuildWarning] = field(default_factory=list)
+    # Where a reused article's passages were in the live version, so its keyword counts are carried over.
+    source_ids: np.ndarray | None = None
 
 
 def build_index(
@@ -105,12 +113,13 @@ def build_index(
     progress: bool = False,
     log: Progress | None = None,
     lock_wait: float = 0.0,
+    verbose: bool = False,
 ) -> BuildReport:
     """Build a version for `settings.kb_dir` in `settings.index_dir` and make it live.
 
     Unchanged articles (same bytes, same model and chunking) keep their passages and vectors from the live
     version; everything else is parsed and embedded. Nothing touches the live version until the new one is
-    complete on disk.
+    complete on disk. Warnings go to `log` summarised per message unless `verbose` (see buildlog).
     """
     started = time.perf_counter()
     log = log or (lambda message: None)
@@ -143,9 +152,8 @@ def build_index(
                     item = reusable.article(old)
                 else:
                     article = parse_article(data, relpath, settings.default_lang)
-                    report.warnings.extend(f"{relpath}: {warning}" for warning in article.warnings)
                     item = _prepare(article, embedder, chunk_settings, "changed" if old else "added", kb_placeholders)
-                    report.warnings.extend(item.warnings)
+                report.warnings.extend(item.warnings)
                 article_id = item.article_row["id"]
                 if article_id in seen_ids:
                     raise ArticleError(relpath, f"duplicate id {article_id!r}, already used by {seen_ids[article_id]}")
@@ -158,8 +166,8 @@ def build_index(
 
         for problem in report.problems:
             log(f"skipped {problem}")
-        for warning in report.warnings:
-            log(f"warning: {warning}")
+        for line in report.warning_lines(verbose):
+            log(f"warning: {line}")
         if strict and report.problems:
             raise BuildFailed(f"{len(report.problems)} article(s) have problems; nothing was indexed (--strict)")
         if not prepared:
@@ -183,8 +191,8 @@ def build_index(
             report.version = writer.name
             report.seconds = time.perf_counter() - started
             manifest = _manifest(settings, embedder, chunk_settings, prepared, report)
-            writer.commit(manifest, embedder.dimension, _lexical_index(prepared), synonyms.as_list(), kb_placeholders,
-                          routes.as_dict())
+            writer.commit(manifest, embedder.dimension, _lexical_index(prepared, reusable, log), synonyms.as_list(),
+                          kb_placeholders, routes.as_dict(), _stored_warnings(prepared))
         except OSError as exc:
             writer.abort()
             raise BuildFailed(_write_failure(root, exc)) from exc
@@ -260,6 +268,7 @@ class _Reusable:
         self._passages: dict[str, list] | None = None
         self._replies: dict[str, list[dict]] = {}
         self._vectors: np.ndarray | None = None
+        self._warnings: dict[str, list] | None = None
 
     def _load(self) -> None:
         self._passages = {}
@@ -269,6 +278,12 @@ class _Reusable:
             self._replies.setdefault(row["article_id"], []).append(
                 {"lang": row["lang"], "channel": row["channel"], "text": row["text"], "line": row["line"]})
         self._vectors = self.version.vectors()
+        self._warnings = self.version.article_warnings()
+
+    @property
+    def used(self) -> bool:
+        """Whether any article reused the live version's parts."""
+        return self._passages is not None
 
     def article(self, row: dict) -> _Prepared:
         """An unchanged article as it was: passages (heading paths kept as stored JSON), vectors, replies."""
@@ -277,15 +292,23 @@ class _Reusable:
         rows = self._passages.get(row["id"], [])
         passages = [
             {"heading_path_json": r["heading_path"], "anchor": r["anchor"], "text": r["text"],
-             "token_count": r["token_count"], "terms": r["terms"].split()}
+             "token_count": r["token_count"], "terms_text": r["terms"]}
             for r in rows
         ]
+        ids = np.array([r["id"] for r in rows], dtype=np.int64)
         if rows:
-            vectors = self._vectors[np.array([r["id"] for r in rows], dtype=np.int64)]
+            vectors = self._vectors[ids]
         else:
             vectors = np.zeros((0, self.version.dimension), dtype=np.float32)
+        warnings = [BuildWarning(row["path"], message, line, fresh=False)
+                    for line, message in self._warnings.get(row["path"], [])]
         return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged",
-                         replies=self._replies.get(row["id"], []))
+                         replies=self._replies.get(row["id"], []), warnings=warnings, source_ids=ids)
+
+    def term_counts(self) -> TermCounts | None:
+        """The live version's keyword term counts, when it kept them and they match its passages."""
+        counts = self.version.term_counts()
+        return counts if counts is not None and counts.rows == self.version.index.ntotal else None
 
 
 def _prepare(
@@ -314,7 +337,8 @@ def _prepare(
     ]
     templates, problems = check_templates(article.body, article.body_line, article.metadata, kb_placeholders)
     replies = [{"lang": t.lang, "channel": t.channel, "text": t.text, "line": t.line} for t in templates]
-    warnings = [f"{article.path}:{line}: {message}" for line, _, message in problems]
+    warnings = [BuildWarning.parse(article.path, warning) for warning in article.warnings]
+    warnings += [BuildWarning(article.path, message, line) for line, _, message in problems]
     return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status, replies=replies,
                      warnings=warnings)
 
@@ -345,13 +369,47 @@ def _kb_file(load, kb_dir: Path, report: BuildReport, empty):
 def _routes(kb_dir: Path, report: BuildReport) -> Routes:
     """The KB's escalation routes; an entry with an error is left out and reported, the rest apply."""
     routes, problems = parse_routes_file(kb_dir)
-    report.warnings.extend(f"{ROUTES_FILE}{':' + str(p.line) if p.line else ''}: {p.message}" for p in problems)
+    report.warnings.extend(BuildWarning(ROUTES_FILE, p.message, p.line) for p in problems)
     return routes
 
 
-def _lexical_index(prepared: list[_Prepared]) -> LexicalIndex:
-    """BM25 over every passage in the order they are stored; cheap enough to rebuild in full each time."""
-    return LexicalIndex.build([passage["terms"] for item in prepared for passage in item.passages])
+def _lexical_index(prepared: list[_Prepared], reusable: _Reusable | None, log: Progress) -> LexicalIndex:
+    """BM25 over every passage in the order they are stored.
+
+    Derived from the live version's term counts when it kept them: the reused articles' rows are taken as
+    they are and only the new passages are counted. Otherwise every passage's terms are counted.
+    """
+    previous = reusable.term_counts() if reusable is not None and reusable.used else None
+    if previous is None:
+        if reusable is not None and reusable.used:
+            log(f"keyword index counted in full: version {reusable.version.name} kept no term counts")
+        return LexicalIndex.build([_terms(passage) for item in prepared for passage in item.passages])
+    parts: list = []
+    kept: list[np.ndarray] = []
+    new: list[list[str]] = []
+    for item in prepared:
+        if item.source_ids is not None:
+            if new:
+                parts.append(new)
+                new = []
+            kept.append(item.source_ids)
+        else:
+            if kept:
+                parts.append(np.concatenate(kept))
+                kept = []
+            new.extend(passage["terms"] for passage in item.passages)
+    parts.append(np.concatenate(kept) if kept else new)
+    return LexicalIndex.from_counts(previous.derive(parts))
+
+
+def _terms(passage: dict) -> list[str]:
+    return passage["terms"] if "terms" in passage else passage["terms_text"].split()
+
+
+def _stored_warnings(prepared: list[_Prepared]) -> dict[str, list]:
+    """Each article's warnings, kept in the version so the next build can report them while it is unchanged."""
+    return {item.article_row["path"]: [warning.stored() for warning in item.warnings]
+            for item in prepared if item.warnings}
 
 
 def _manifest(settings, embedder, chunk_settings, prepared, report) -> dict:

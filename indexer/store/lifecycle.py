@@ -3,7 +3,7 @@
 Layout of an index root:
 
     CURRENT                 name of the live version, replaced atomically
-    versions/<version>/     index.faiss, meta.sqlite, lexical/, manifest.json
+    versions/<version>/     index.faiss, meta.sqlite, lexical/ (with its term counts), manifest.json, warnings.json
     versions/<name>.partial a build in progress (or one that crashed); never read
     build.lock              held by the one build that may run at a time
 
@@ -166,7 +166,8 @@ class VersionWriter:
                 (
                     self._next_id + ordinal, row["id"], ordinal,
                     p["heading_path_json"],
-                    p["anchor"], p["text"], p["token_count"], " ".join(p["terms"]),
+                    p["anchor"], p["text"], p["token_count"],
+                    p["terms_text"] if "terms_text" in p else " ".join(p["terms"]),
                 )
                 for ordinal, p in enumerate(passages)
             ],
@@ -181,9 +182,12 @@ class VersionWriter:
 
     def commit(
         self, manifest: dict, dimension: int, lexical: LexicalIndex, synonyms: list | None = None,
-        placeholders: dict | None = None, routes: dict | None = None,
+        placeholders: dict | None = None, routes: dict | None = None, article_warnings: dict | None = None,
     ) -> Path:
-        """Write the FAISS index, the lexical index and the manifest, flush them, and move the version into place."""
+        """Write the FAISS index, the lexical index and the manifest, flush them, and move the version into place.
+
+        `article_warnings` (path to [line, message] pairs) is kept so later builds report them while the
+        articles stay unchanged."""
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
         if lexical.size != len(vectors):
             raise KBError(f"lexical index has {lexical.size} passages, the vector index {len(vectors)}")
@@ -198,6 +202,8 @@ class VersionWriter:
             json.dumps(placeholders or {}, ensure_ascii=False), encoding="utf-8"
         )
         (self.partial / "routes.json").write_text(json.dumps(routes or {}, ensure_ascii=False), encoding="utf-8")
+        (self.partial / "warnings.json").write_text(json.dumps(article_warnings or {}, ensure_ascii=False),
+                                                    encoding="utf-8")
         self._db.commit()
         self._db.close()
         manifest = dict(manifest, format=FORMAT_VERSION, version=self.name)

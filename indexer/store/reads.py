@@ -18,6 +18,7 @@ from ..kb.synonyms import Synonyms
 from ..routing.matching import Router
 from ..routing.routes import Routes
 from ..text.lexical import LexicalIndex
+from ..text.termcounts import TermCounts
 from .schema import FORMAT_VERSION
 
 # Filters an agent may combine, and the article column each one reads.
@@ -76,6 +77,23 @@ class IndexVersion:
         if self._lexical is None:
             self._lexical = self._part("lexical", LexicalIndex.load)
         return self._lexical
+
+    def term_counts(self) -> TermCounts | None:
+        """The keyword index's term counts, for the next build to derive its own from; None when this version
+        kept none or they cannot be read (that build then counts every passage)."""
+        try:
+            return LexicalIndex.load_counts(self.path / "lexical")
+        except (OSError, ValueError):
+            return None
+
+    def article_warnings(self) -> dict[str, list]:
+        """Warnings about each article as this version's build found them (path to [line, message] pairs);
+        empty for versions built before they were kept."""
+        try:
+            warnings = json.loads((self.path / "warnings.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return warnings if isinstance(warnings, dict) else {}
 
     def verify(self) -> None:
         """Read every part once and check they agree, so a damaged version is refused before it serves."""

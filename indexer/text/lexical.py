@@ -20,6 +20,8 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS, STOPWORDS_NORWEGIAN
 
+from .termcounts import TermCounts, bm25_matrix
+
 STEMMERS = {"nb": "norwegian", "en": "english"}
 # Snowball's Norwegian stemmer strips one suffix layer, so "firmaet" -> "firma" but "firma" -> "firm";
 # a second pass makes the inflections meet. Measured on norquad-retrieval: see the README.
@@ -149,32 +151,53 @@ def passage_terms(analyzer: Analyzer, lang: str, title: str, headings: list[str]
 
 
 class LexicalIndex:
-    """BM25 over passages, passage i of the index being passage id i of the metadata store."""
+    """BM25 over passages, passage i of the index being passage id i of the metadata store.
 
-    def __init__(self, model: bm25s.BM25, size: int):
+    The term counts it was scored from are kept with it, so the next version is derived from them (see
+    termcounts) instead of counting every passage again.
+    """
+
+    def __init__(self, model: bm25s.BM25, size: int, counts: TermCounts | None = None):
         self.model = model
         self.size = size
         self.vocabulary = model.vocab_dict
+        self.counts = counts
 
     @classmethod
     def build(cls, documents: list[list[str]]) -> LexicalIndex:
         """Index one list of terms per passage."""
+        return cls.from_counts(TermCounts.from_documents(documents))
+
+    @classmethod
+    def from_counts(cls, counts: TermCounts) -> LexicalIndex:
+        """Score counted passages: the same matrix and vocabulary bm25s's own `index` would give."""
         model = bm25s.BM25(k1=KEYWORDS.bm25_k1, b=KEYWORDS.bm25_b)
-        # bm25s needs at least one term per document; an empty passage gets a placeholder nobody searches.
-        model.index([terms or ["\x00"] for terms in documents], show_progress=False)
-        return cls(model, len(documents))
+        model.scores = bm25_matrix(counts, KEYWORDS.bm25_k1, KEYWORDS.bm25_b)
+        vocabulary = {term: number for number, term in enumerate(counts.vocabulary)}
+        vocabulary.setdefault("", len(vocabulary))  # bm25s adds the empty token to every vocabulary it builds
+        model.vocab_dict = vocabulary
+        model.unique_token_ids_set = set(vocabulary.values())
+        model.nonoccurrence_array = None
+        return cls(model, counts.rows, counts)
 
     def save(self, directory: Path) -> None:
-        """Write the index as .npy arrays and JSON."""
+        """Write the index as .npy arrays and JSON, with the term counts it was scored from."""
         self.model.save(str(directory), allow_pickle=False, show_progress=False)
         (Path(directory) / "size.txt").write_text(str(self.size), encoding="utf-8")
+        if self.counts is not None:
+            self.counts.save(Path(directory))
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        """Read an index written by `save`."""
+        """Read an index written by `save` (the term counts are read when a build asks for them)."""
         model = bm25s.BM25.load(str(directory), mmap=False, allow_pickle=False)
         size = int((Path(directory) / "size.txt").read_text(encoding="utf-8"))
         return cls(model, size)
+
+    @staticmethod
+    def load_counts(directory: Path) -> TermCounts | None:
+        """The term counts saved with an index, or None for one saved before they were kept."""
+        return TermCounts.load(Path(directory))
 
     def share(self, term: str) -> float:
         """The share of passages that hold a term (0 for one no passage holds)."""
