@@ -19,7 +19,7 @@ from ..config import Settings
 from ..embedding import Embedder, describe, embedder_for
 from ..errors import ArticleError, BuildFailed, IndexMismatch, IndexNotFound, KBError
 from ..kb.articles import Article, content_hash, parse_article
-from ..kb.chunking import ChunkSettings, chunk_sections
+from ..kb.chunking import ChunkSettings, chunk_sections, passage_embed_text
 from ..kb.files import list_article_files
 from ..kb.markup import render_article
 from ..kb.synonyms import Synonyms
@@ -173,7 +173,7 @@ def build_index(
         if not prepared:
             raise BuildFailed(f"no articles to index in {kb_dir}")
 
-        _embed_pending(prepared, embedder, progress, report)
+        _embed_pending(prepared, embedder, progress, report, reusable)
         current_paths = {item.article_row["path"] for item in prepared}
         report.removed = sum(1 for path in previous_rows if path not in current_paths)
         for item in prepared:
@@ -305,6 +305,22 @@ class _Reusable:
         return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged",
                          replies=self._replies.get(row["id"], []), warnings=warnings, source_ids=ids)
 
+    def vectors_of(self, passages: list[dict]) -> dict[str, np.ndarray]:
+        """The live version's vectors for those new `passages` it already holds, by the text the model read."""
+        if self._passages is None:
+            self._load()
+        bodies = {p["text"] for p in passages}
+        wanted = {p["embed_text"] for p in passages}
+        found = {}
+        for rows in self._passages.values():
+            for row in rows:
+                if row["text"] not in bodies:
+                    continue
+                text = passage_embed_text(json.loads(row["heading_path"]), row["text"])
+                if text in wanted:
+                    found[text] = self._vectors[row["id"]]
+        return found
+
     def term_counts(self) -> TermCounts | None:
         """The live version's keyword term counts, when it kept them and they match its passages."""
         counts = self.version.term_counts()
@@ -343,17 +359,25 @@ def _prepare(
                      warnings=warnings)
 
 
-def _embed_pending(prepared: list[_Prepared], embedder: Embedder, progress: bool, report: BuildReport) -> None:
-    """Embed every new passage in one batched run, so the progress bar covers the whole build."""
+def _embed_pending(
+    prepared: list[_Prepared], embedder: Embedder, progress: bool, report: BuildReport, reusable: _Reusable | None
+) -> None:
+    """Embed every new passage in one batched run, so the progress bar covers the whole build.
+
+    A passage whose text and headings the live version already holds keeps its vector: an editor who
+    changes one paragraph of a long article waits for that passage, not for all of them.
+    """
     pending = [item for item in prepared if item.vectors is None]
-    texts = [p["embed_text"] for item in pending for p in item.passages]
-    vectors = embedder.embed_documents(texts, progress=progress and len(texts) > PROGRESS_MIN_PASSAGES)
-    report.embedded_passages = len(texts)
-    offset = 0
+    passages = [p for item in pending for p in item.passages]
+    texts = [p["embed_text"] for p in passages]
+    known = reusable.vectors_of(passages) if reusable is not None and passages else {}
+    new_texts = list(dict.fromkeys(text for text in texts if text not in known))
+    embedded = embedder.embed_documents(new_texts, progress=progress and len(new_texts) > PROGRESS_MIN_PASSAGES)
+    report.embedded_passages = len(new_texts)
+    fresh = {text: embedded[row] for row, text in enumerate(new_texts)}
     for item in pending:
-        count = len(item.passages)
-        item.vectors = vectors[offset: offset + count] if count else np.zeros((0, embedder.dimension), np.float32)
-        offset += count
+        rows = [known[p["embed_text"]] if p["embed_text"] in known else fresh[p["embed_text"]] for p in item.passages]
+        item.vectors = np.stack(rows).astype(np.float32) if rows else np.zeros((0, embedder.dimension), np.float32)
 
 
 def _kb_file(load, kb_dir: Path, report: BuildReport, empty):
