@@ -1,10 +1,14 @@
-"""Seconds from an editor saving an article to a running server answering with its new text.
+"""Seconds from an editor saving an article to a running server answering with its new text, quiet and under load.
 
-    python bench/publish_latency.py                 # sample KB, kb serve + kb watch, 5 saves
-    python bench/publish_latency.py --kb DIR --lang en --index DIR --saves 5
+    python bench/publish_latency.py                 # sample KB, kb serve + kb watch, 5 saves quiet, 5 with 8 clients
+    python bench/publish_latency.py --kb ../shared/data/kb-en/ms-officedocs-support --index /work/wt/_data/officedocs
 
-Starts `kb serve` and `kb watch` on a copy of the KB, then appends a sentence with a unique word to an
-article, and asks the server for that word every 50 ms until an answer contains it.
+Copies the KB (and the index given with --index) into a temporary folder, starts `kb serve` (2 workers, as
+shipped) and `kb watch` there, then appends a sentence with a unique word to one article and asks the server
+for that word every 50 ms until an answer contains it. The saves run first with no other traffic, then while
+`--clients` threads each search their own questions (the KB's article titles and headings, each asked once)
+without pause. Prints the median save-to-served time of each, and the seconds `kb watch` spent inside the
+build itself as its summary line reports them.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -25,21 +32,126 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import get_json, search_url, serve, start, stop  # noqa: E402
-
-from indexer.config import Settings  # noqa: E402
-from indexer.ingest.builder import build_index  # noqa: E402
+from _server import KB, get_json, search_url, serve, stop  # noqa: E402
+from _stats import load_average, percentile  # noqa: E402
 
 POLL_SECONDS = 0.05
 GIVE_UP_SECONDS = 120
+# Seconds between saves, so each build and swap is measured on its own.
+SETTLE_SECONDS = 2.0
+_BUILD_LINE = re.compile(r"in ([\d.]+) s; ")
+
+
+class Watcher:
+    """`kb watch` as a process, its summary lines read as they come to learn how long each build took."""
+
+    def __init__(self, kb: Path, index: Path, lang: str):
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "KB_DEFAULT_LANG": lang}
+        self.process = subprocess.Popen([str(KB), "watch", "--kb", str(kb), "--index", str(index)],
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        self.builds: list[float] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            match = _BUILD_LINE.search(line)
+            if match:
+                self.builds.append(float(match.group(1)))
+
+    def wait_for_builds(self, count: int, timeout: float = 300) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.builds) < count:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("kb watch did not finish its build")
+            time.sleep(0.1)
+
+
+class Clients:
+    """`count` threads, each searching its own share of `questions` back to back until stopped."""
+
+    def __init__(self, base: str, questions: list[str], count: int):
+        self.latencies: list[float] = []
+        self.failures = 0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(base, questions[i::count]), daemon=True)
+                         for i in range(count)]
+
+    def _run(self, base: str, questions: list[str]) -> None:
+        for question in questions:
+            if self._stop.is_set():
+                return
+            began = time.monotonic()
+            try:
+                status, _ = get_json(search_url(base, question, k=5))
+            except OSError:
+                status = 0
+            if status == 200:
+                self.latencies.append(time.monotonic() - began)
+            else:
+                self.failures += 1
+
+    def __enter__(self) -> Clients:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def save_and_wait(target: Path, base: str) -> float:
+    """Append a paragraph with a word never seen before; seconds until the server's answer holds it."""
+    word = "kontrollord" + uuid.uuid4().hex[:8]
+    saved = time.monotonic()
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(f"\n\nNew paragraph with {word}.\n")
+    while time.monotonic() - saved < GIVE_UP_SECONDS:
+        status, payload = get_json(search_url(base, word, k=1, mode="lexical"))
+        if status == 200 and payload["results"] and word in payload["results"][0]["text"]:
+            return time.monotonic() - saved
+        time.sleep(POLL_SECONDS)
+    raise RuntimeError(f"{word} was not served within {GIVE_UP_SECONDS} s")
+
+
+def run_saves(target: Path, base: str, watcher: Watcher, saves: int) -> tuple[list[float], list[float]]:
+    """Save-to-served seconds and the build seconds kb watch reported, one of each per save."""
+    served, builds = [], []
+    for _ in range(saves):
+        before = len(watcher.builds)
+        served.append(save_and_wait(target, base))
+        watcher.wait_for_builds(before + 1)
+        builds.append(watcher.builds[-1])
+        time.sleep(SETTLE_SECONDS)
+    return served, builds
+
+
+def questions_of(kb: Path) -> list[str]:
+    """Every article's title and section headings, each once, as distinct questions for the clients."""
+    found: dict[str, None] = {}
+    for path in sorted(kb.rglob("*.md")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in re.finditer(r"^(?:title:|#{1,3}) *['\"]?(.+?)['\"]?\s*$", text, re.MULTILINE):
+            if len(match.group(1).split()) >= 2:
+                found.setdefault(match.group(1), None)
+    return list(found)
+
+
+def figures(served: list[float], builds: list[float]) -> dict:
+    return {"seconds": [round(t, 2) for t in served], "median_seconds": round(statistics.median(served), 2),
+            "max_seconds": round(max(served), 2), "build_seconds": builds,
+            "median_build_seconds": round(statistics.median(builds), 2)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kb", type=Path, default=ROOT / "kb")
-    parser.add_argument("--lang", default="nb")
-    parser.add_argument("--index", type=Path, default=None, help="An index of the same KB to start from.")
-    parser.add_argument("--saves", type=int, default=5)
+    parser.add_argument("--lang", default="nb", help="KB_DEFAULT_LANG the index was built with.")
+    parser.add_argument("--index", type=Path, default=None, help="An index of the same KB to start from (copied).")
+    parser.add_argument("--saves", type=int, default=5, help="Saves measured quiet, and again under load.")
+    parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -48,42 +160,44 @@ def main() -> int:
     shutil.copytree(args.kb, kb)
     index_dir = work / "index"
     if args.index:
-        shutil.copytree(args.index, index_dir)
-    settings = Settings.from_env(kb_dir=kb, index_dir=index_dir, default_lang=args.lang)
-    build_index(settings)
-    server, base = serve(index_dir)
-    watcher = start(["watch", "--kb", str(kb), "--index", str(index_dir)],  # the default debounce editors get
-                    env={"KB_DEFAULT_LANG": args.lang})
-    time.sleep(15)  # the watcher loads the model and makes its first (unchanged) build
-
-    target = sorted(kb.rglob("*.md"))[len(list(kb.rglob("*.md"))) // 2]
-    timings = []
+        shutil.copytree(args.index, index_dir, ignore=shutil.ignore_patterns("build.lock"))
+    articles = sorted(kb.rglob("*.md"))
+    target = articles[len(articles) // 2]
+    questions = questions_of(kb)
+    watcher = server = None
     try:
-        for _ in range(min(args.saves, 20)):
-            word = "kontrollord" + uuid.uuid4().hex[:8]
-            saved = time.monotonic()
-            with open(target, "a", encoding="utf-8") as handle:
-                handle.write(f"\n\nNytt avsnitt med {word}.\n")
-            while time.monotonic() - saved < GIVE_UP_SECONDS:
-                status, payload = get_json(search_url(base, word, k=1, mode="lexical"))
-                if status == 200 and payload["results"] and word in payload["results"][0]["text"]:
-                    timings.append(time.monotonic() - saved)
-                    break
-                time.sleep(POLL_SECONDS)
-            time.sleep(1)
+        watcher = Watcher(kb, index_dir, args.lang)
+        watcher.wait_for_builds(1)  # the model loaded and the first build (nothing or everything changed) done
+        server, base = serve(index_dir, env={"KB_DEFAULT_LANG": args.lang})
+        load_before = load_average()
+        quiet = run_saves(target, base, watcher, args.saves)
+        with Clients(base, questions, args.clients) as clients:
+            time.sleep(SETTLE_SECONDS)
+            loaded = run_saves(target, base, watcher, args.saves)
+        load_after = load_average()
     finally:
-        stop(watcher)
-        stop(server)
+        for process in (watcher and watcher.process, server):
+            if process is not None:
+                stop(process)
         shutil.rmtree(work, ignore_errors=True)
-    summary = {"kb": str(args.kb), "saves": len(timings), "seconds": [round(t, 2) for t in timings],
-               "median_seconds": round(statistics.median(timings), 2) if timings else None,
-               "max_seconds": round(max(timings), 2) if timings else None}
+    summary = {"kb": str(args.kb), "article": str(target.relative_to(kb)), "quiet": figures(*quiet),
+               "loaded": {**figures(*loaded), "clients": args.clients, "searches": len(clients.latencies),
+                          "failed": clients.failures, "questions": len(questions),
+                          "search_p50_ms": round(1000 * percentile(clients.latencies, 0.5), 1),
+                          "search_p95_ms": round(1000 * percentile(clients.latencies, 0.95), 1)},
+               "load": [load_before, load_after]}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print(f"save -> served: median {summary['median_seconds']} s, max {summary['max_seconds']} s "
-              f"over {len(timings)} saves ({', '.join(map(str, summary['seconds']))})")
-    return 0 if len(timings) == min(args.saves, 20) else 1
+        for name, result in (("quiet", summary["quiet"]), (f"{args.clients} clients", summary["loaded"])):
+            print(f"{name}: save -> served median {result['median_seconds']} s, max {result['max_seconds']} s over "
+                  f"{len(result['seconds'])} saves ({', '.join(map(str, result['seconds']))}); inside the build "
+                  f"median {result['median_build_seconds']} s")
+        loaded = summary["loaded"]
+        print(f"load: {loaded['searches']:,} searches of {len(questions):,} distinct questions by {args.clients} "
+              f"clients, {loaded['failed']} failed, "
+              f"p50 {loaded['search_p50_ms']} ms, p95 {loaded['search_p95_ms']} ms; {load_before} -> {load_after}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -296,10 +296,7 @@ class _Reusable:
             for r in rows
         ]
         ids = np.array([r["id"] for r in rows], dtype=np.int64)
-        if rows:
-            vectors = self._vectors[ids]
-        else:
-            vectors = np.zeros((0, self.version.dimension), dtype=np.float32)
+        vectors = self._vectors[ids] if rows else np.zeros((0, self.version.dimension), dtype=np.float32)
         warnings = [BuildWarning(row["path"], message, line, fresh=False)
                     for line, message in self._warnings.get(row["path"], [])]
         return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged",
