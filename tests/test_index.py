@@ -60,9 +60,14 @@ def test_unchanged_articles_are_not_embedded_again(mini_settings, mini_kb, embed
     (mini_kb / "eskalering.md").unlink()
     third = build_index(mini_settings, embedder=embedder)
     assert (third.added, third.changed, third.removed, third.unchanged) == (0, 1, 1, 1)
-    assert third.embedded_passages == len(
-        IndexRoot(mini_settings.index_dir).open_current().article_passages("angrerett")
-    )
+    # Only the new section is embedded; the article's other passages keep the vectors they had.
+    passages = IndexRoot(mini_settings.index_dir).open_current().article_passages("angrerett")
+    assert len(passages) > 1 and third.embedded_passages == 1
+    new = [row for row in passages if "Mer tekst." in row["text"]]
+    assert len(new) == 1
+    expected = embedder.embed_documents([" > ".join(json.loads(new[0]["heading_path"])) + "\n" + new[0]["text"]])
+    assert np.allclose(IndexRoot(mini_settings.index_dir).open_current().vectors()[new[0]["id"]], expected[0],
+                       atol=1e-5)
     assert third.summary().startswith("0 added, 1 changed, 1 removed, 1 unchanged in ")
 
 
@@ -231,7 +236,7 @@ def test_a_read_only_index_folder_is_a_clear_error(mini_settings, embedder, monk
     live = build_index(mini_settings, embedder=embedder).version
     from indexer.store import lifecycle as store
 
-    def read_only(self):
+    def read_only(self, base=None):
         raise OSError(30, "Read-only file system")
 
     monkeypatch.setattr(store.IndexRoot, "start_version", read_only)

@@ -95,14 +95,23 @@ class BuildReport:
 
 @dataclass
 class _Prepared:
+    """One article as the new version will hold it: parsed now, or reused from the live version."""
+
     article_row: dict
     passages: list[dict]
     vectors: np.ndarray | None
     status: str
     replies: list[dict] = field(default_factory=list)
     warnings: list[BuildWarning] = field(default_factory=list)
-    # Where a reused article's passages were in the live version, so its keyword counts are carried over.
+    # Where a reused article's passages were in the live version, so its rows and keyword counts are kept.
     source_ids: np.ndarray | None = None
+    # The live version's id of the article a changed one replaces, whose unchanged passages keep their vectors.
+    replaces: str | None = None
+
+    @property
+    def passage_count(self) -> int:
+        """How many passages the article has in the new version."""
+        return len(self.source_ids) if self.source_ids is not None else len(self.passages)
 
 
 def build_index(
@@ -153,6 +162,7 @@ def build_index(
                 else:
                     article = parse_article(data, relpath, settings.default_lang)
                     item = _prepare(article, embedder, chunk_settings, "changed" if old else "added", kb_placeholders)
+                    item.replaces = old["id"] if old else None
                 report.warnings.extend(item.warnings)
                 article_id = item.article_row["id"]
                 if article_id in seen_ids:
@@ -180,14 +190,17 @@ def build_index(
             setattr(report, item.status, getattr(report, item.status) + 1)
 
         try:
-            writer = root.start_version()
+            writer = root.start_version(base=previous if reusable is not None and reusable.used else None)
         except OSError as exc:
             raise BuildFailed(_write_failure(root, exc)) from exc
         try:
             for item in prepared:
-                writer.add_article(item.article_row, item.passages, item.vectors, item.replies)
+                if item.source_ids is not None:
+                    writer.keep_article(item.article_row["id"], item.source_ids, item.vectors)
+                else:
+                    writer.add_article(item.article_row, item.passages, item.vectors, item.replies)
             report.articles = len(prepared)
-            report.passages = sum(len(item.passages) for item in prepared)
+            report.passages = sum(item.passage_count for item in prepared)
             report.version = writer.name
             report.seconds = time.perf_counter() - started
             manifest = _manifest(settings, embedder, chunk_settings, prepared, report)
@@ -257,65 +270,50 @@ def _previous_articles(version: IndexVersion | None) -> dict[str, dict]:
 
 
 class _Reusable:
-    """The live version's passages, vectors and replies, read in one pass the first time an article reuses them.
+    """What the live version holds for unchanged articles, read in one pass the first time one reuses it.
 
-    One query and one vector read for the whole version instead of several per article: with thousands of
-    articles and one changed, this is most of what a rebuild does besides the keyword index.
+    Only passage ids, vectors and warnings: the new version's metadata starts as a copy of the live one's
+    (see VersionWriter), so an unchanged article's rows are never read or written again.
     """
 
     def __init__(self, version: IndexVersion):
         self.version = version
-        self._passages: dict[str, list] | None = None
-        self._replies: dict[str, list[dict]] = {}
+        self._ids: dict[str, list[int]] | None = None
         self._vectors: np.ndarray | None = None
-        self._warnings: dict[str, list] | None = None
+        self._warnings: dict[str, list] = {}
 
     def _load(self) -> None:
-        self._passages = {}
-        for row in self.version.all_passages():
-            self._passages.setdefault(row["article_id"], []).append(row)
-        for row in self.version.all_replies():
-            self._replies.setdefault(row["article_id"], []).append(
-                {"lang": row["lang"], "channel": row["channel"], "text": row["text"], "line": row["line"]})
+        self._ids = self.version.passage_ids_by_article()
         self._vectors = self.version.vectors()
         self._warnings = self.version.article_warnings()
 
     @property
     def used(self) -> bool:
         """Whether any article reused the live version's parts."""
-        return self._passages is not None
+        return self._ids is not None
 
     def article(self, row: dict) -> _Prepared:
-        """An unchanged article as it was: passages (heading paths kept as stored JSON), vectors, replies."""
-        if self._passages is None:
+        """An unchanged article as it was: where its passages are, their vectors, its warnings."""
+        if self._ids is None:
             self._load()
-        rows = self._passages.get(row["id"], [])
-        passages = [
-            {"heading_path_json": r["heading_path"], "anchor": r["anchor"], "text": r["text"],
-             "token_count": r["token_count"], "terms_text": r["terms"]}
-            for r in rows
-        ]
-        ids = np.array([r["id"] for r in rows], dtype=np.int64)
-        vectors = self._vectors[ids] if rows else np.zeros((0, self.version.dimension), dtype=np.float32)
+        ids = np.array(self._ids.get(row["id"], []), dtype=np.int64)
+        vectors = self._vectors[ids] if len(ids) else np.zeros((0, self.version.dimension), dtype=np.float32)
         warnings = [BuildWarning(row["path"], message, line, fresh=False)
                     for line, message in self._warnings.get(row["path"], [])]
-        return _Prepared(article_row=row, passages=passages, vectors=vectors, status="unchanged",
-                         replies=self._replies.get(row["id"], []), warnings=warnings, source_ids=ids)
+        return _Prepared(article_row=row, passages=[], vectors=vectors, status="unchanged", warnings=warnings,
+                         source_ids=ids)
 
-    def vectors_of(self, passages: list[dict]) -> dict[str, np.ndarray]:
-        """The live version's vectors for those new `passages` it already holds, by the text the model read."""
-        if self._passages is None:
-            self._load()
-        bodies = {p["text"] for p in passages}
+    def vectors_of(self, passages: list[dict], article_ids: list[str]) -> dict[str, np.ndarray]:
+        """The vectors the live version holds for those new `passages` that the same articles
+        (`article_ids`, as they were) already had, by the text the model read."""
         wanted = {p["embed_text"] for p in passages}
+        vectors = self.version.index
         found = {}
-        for rows in self._passages.values():
-            for row in rows:
-                if row["text"] not in bodies:
-                    continue
+        for article_id in article_ids:
+            for row in self.version.article_passages(article_id):
                 text = passage_embed_text(json.loads(row["heading_path"]), row["text"])
                 if text in wanted:
-                    found[text] = self._vectors[row["id"]]
+                    found[text] = vectors.reconstruct(int(row["id"]))
         return found
 
     def term_counts(self) -> TermCounts | None:
@@ -361,13 +359,14 @@ def _embed_pending(
 ) -> None:
     """Embed every new passage in one batched run, so the progress bar covers the whole build.
 
-    A passage whose text and headings the live version already holds keeps its vector: an editor who
-    changes one paragraph of a long article waits for that passage, not for all of them.
+    A passage whose text and headings the article already had in the live version keeps its vector: an
+    editor who changes one paragraph of a long article waits for that passage, not for all of them.
     """
     pending = [item for item in prepared if item.vectors is None]
     passages = [p for item in pending for p in item.passages]
     texts = [p["embed_text"] for p in passages]
-    known = reusable.vectors_of(passages) if reusable is not None and passages else {}
+    replaced = [item.replaces for item in pending if item.replaces]
+    known = reusable.vectors_of(passages, replaced) if reusable is not None and replaced else {}
     new_texts = list(dict.fromkeys(text for text in texts if text not in known))
     embedded = embedder.embed_documents(new_texts, progress=progress and len(new_texts) > PROGRESS_MIN_PASSAGES)
     report.embedded_passages = len(new_texts)
@@ -404,7 +403,7 @@ def _lexical_index(prepared: list[_Prepared], reusable: _Reusable | None, log: P
     if previous is None:
         if reusable is not None and reusable.used:
             log(f"keyword index counted in full: version {reusable.version.name} kept no term counts")
-        return LexicalIndex.build([_terms(passage) for item in prepared for passage in item.passages])
+        return LexicalIndex.build([terms for item in prepared for terms in _terms(item, reusable)])
     parts: list = []
     kept: list[np.ndarray] = []
     new: list[list[str]] = []
@@ -423,8 +422,11 @@ def _lexical_index(prepared: list[_Prepared], reusable: _Reusable | None, log: P
     return LexicalIndex.from_counts(previous.derive(parts))
 
 
-def _terms(passage: dict) -> list[str]:
-    return passage["terms"] if "terms" in passage else passage["terms_text"].split()
+def _terms(item: _Prepared, reusable: _Reusable | None) -> list[list[str]]:
+    """An article's passages' terms: analysed now, or as the live version stored them for a reused one."""
+    if item.source_ids is None:
+        return [passage["terms"] for passage in item.passages]
+    return reusable.version.passage_terms(item.source_ids.tolist())
 
 
 def _stored_warnings(prepared: list[_Prepared]) -> dict[str, list]:

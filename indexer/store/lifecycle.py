@@ -108,10 +108,11 @@ class IndexRoot:
             raise NotFound(f"no index version {str(name)[:40]!r} (it may have been replaced and removed)")
         return passage_article(self.version_dir(name), passage_id)
 
-    def start_version(self) -> VersionWriter:
-        """A writer for a new version in a `.partial` directory beside the live one."""
+    def start_version(self, base: IndexVersion | None = None) -> VersionWriter:
+        """A writer for a new version in a `.partial` directory beside the live one, written from `base` when
+        given (see VersionWriter)."""
         self.versions.mkdir(parents=True, exist_ok=True)
-        return VersionWriter(self, new_version_name())
+        return VersionWriter(self, new_version_name(), base)
 
     def switch_to(self, name: str) -> None:
         """Make `name` live in one atomic rename, durable across a crash."""
@@ -139,22 +140,54 @@ class IndexRoot:
 
 
 class VersionWriter:
-    """Writes one version into `<name>.partial`; `commit()` renames it into place once everything is on disk."""
+    """Writes one version into `<name>.partial`; `commit()` renames it into place once everything is on disk.
 
-    def __init__(self, root: IndexRoot, name: str):
+    Given a `base` version, its metadata file is copied and only what changed is written: the articles kept
+    with `keep_article` stay as they are (their passages renumbered to their new place), every other article
+    of the base is deleted, and those given to `add_article` are inserted. With thousands of articles and
+    one changed, that spares rewriting every passage and every article's HTML.
+    """
+
+    def __init__(self, root: IndexRoot, name: str, base: IndexVersion | None = None):
         self.root = root
         self.name = name
         self.partial = root.versions / f"{name}.partial"
         self.partial.mkdir(parents=True)
+        self._based = base is not None
+        if base is not None:
+            shutil.copyfile(base.path / "meta.sqlite", self.partial / "meta.sqlite")
         self._db = sqlite3.connect(self.partial / "meta.sqlite")
-        self._db.executescript(SCHEMA)
+        if base is None:
+            self._db.executescript(SCHEMA)
         self._vectors: list[np.ndarray] = []
         self._next_id = 0
+        self._kept: list[tuple[str, np.ndarray, int]] = []
+        self._added: list[tuple[dict, list[dict], list[dict], int]] = []
+
+    def keep_article(self, article_id: str, passage_ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Keep an article of the base version as it is, its passages (`passage_ids` there) next in order."""
+        if not self._based:
+            raise KBError("only a version written from a base can keep articles of it")
+        if len(passage_ids) != len(vectors):
+            raise KBError(f"article {article_id}: {len(passage_ids)} passages but {len(vectors)} vectors")
+        self._kept.append((article_id, np.asarray(passage_ids, dtype=np.int64), self._next_id))
+        self._next_id += len(passage_ids)
+        if len(vectors):
+            self._vectors.append(np.asarray(vectors, dtype=np.float32))
 
     def add_article(self, row: dict, passages: list[dict], vectors: np.ndarray, replies: list[dict] = ()) -> None:
         """Store one article, its passages and their vectors (row i of `vectors` is passage i), and its replies."""
         if len(passages) != len(vectors):
             raise KBError(f"{row['path']}: {len(passages)} passages but {len(vectors)} vectors")
+        if self._based:
+            self._added.append((row, passages, list(replies), self._next_id))
+        else:
+            self._insert(row, passages, replies, self._next_id)
+        self._next_id += len(passages)
+        if len(vectors):
+            self._vectors.append(np.asarray(vectors, dtype=np.float32))
+
+    def _insert(self, row: dict, passages: list[dict], replies: list[dict], first_id: int) -> None:
         self._db.execute(
             f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})",
             [row[column] for column in ARTICLE_COLUMNS],
@@ -164,10 +197,9 @@ class VersionWriter:
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    self._next_id + ordinal, row["id"], ordinal,
+                    first_id + ordinal, row["id"], ordinal,
                     p["heading_path_json"],
-                    p["anchor"], p["text"], p["token_count"],
-                    p["terms_text"] if "terms_text" in p else " ".join(p["terms"]),
+                    p["anchor"], p["text"], p["token_count"], " ".join(p["terms"]),
                 )
                 for ordinal, p in enumerate(passages)
             ],
@@ -176,9 +208,21 @@ class VersionWriter:
             "INSERT INTO replies (article_id, lang, channel, text, line) VALUES (?, ?, ?, ?, ?)",
             [(row["id"], reply["lang"], reply["channel"], reply["text"], reply["line"]) for reply in replies],
         )
-        self._next_id += len(passages)
-        if len(vectors):
-            self._vectors.append(np.asarray(vectors, dtype=np.float32))
+
+    def _apply_to_base(self) -> None:
+        """Delete the base's articles that were not kept, move the kept passages to their new ids, insert the rest."""
+        kept = json.dumps([article_id for article_id, _, _ in self._kept])
+        for table, column in (("replies", "article_id"), ("passages", "article_id"), ("articles", "id")):
+            self._db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT value FROM json_each(?))",  # noqa: S608
+                             (kept,))
+        moves = [(-1 - (first + offset), int(old))
+                 for _, old_ids, first in self._kept for offset, old in enumerate(old_ids.tolist())
+                 if old != first + offset]
+        # Through negative ids, so no passage ever lands on an id another still holds.
+        self._db.executemany("UPDATE passages SET id = ? WHERE id = ?", moves)
+        self._db.execute("UPDATE passages SET id = -1 - id WHERE id < 0")
+        for row, passages, replies, first_id in self._added:
+            self._insert(row, passages, replies, first_id)
 
     def commit(
         self, manifest: dict, dimension: int, lexical: LexicalIndex, synonyms: list | None = None,
@@ -188,6 +232,8 @@ class VersionWriter:
 
         `article_warnings` (path to [line, message] pairs) is kept so later builds report them while the
         articles stay unchanged."""
+        if self._based:
+            self._apply_to_base()
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
         if lexical.size != len(vectors):
             raise KBError(f"lexical index has {lexical.size} passages, the vector index {len(vectors)}")

@@ -303,6 +303,13 @@ class IndexVersion:
             "SELECT id, article_id, ordinal, heading_path, anchor, text, token_count, terms FROM passages ORDER BY id"
         ).fetchall()
 
+    def passage_ids_by_article(self) -> dict[str, list[int]]:
+        """Each article's passage ids in order (a rebuild keeps those of unchanged articles where they are)."""
+        found: dict[str, list[int]] = {}
+        for article_id, passage_id in self._db.execute("SELECT article_id, id FROM passages ORDER BY id"):
+            found.setdefault(article_id, []).append(passage_id)
+        return found
+
     def all_replies(self) -> list[sqlite3.Row]:
         """Every reply template row (a rebuild reuses those of unchanged articles)."""
         return self._db.execute("SELECT article_id, lang, channel, text, line FROM replies").fetchall()
