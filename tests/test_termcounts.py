@@ -104,6 +104,8 @@ def test_add_change_remove_derives_the_index_a_full_count_gives(tmp_path, embedd
     derived_report = build_index(first, embedder=embedder, log=derived_log.append)
     counted_report = build_index(counted, embedder=embedder, log=counted_log.append)
     assert (derived_report.added, derived_report.changed, derived_report.removed) == (1, 1, 1)
+    assert (counted_report.passages, counted_report.embedded_passages) == \
+        (derived_report.passages, derived_report.embedded_passages)
     assert not any("counted in full" in line for line in derived_log)
     assert any("counted in full" in line for line in counted_log)
 
