@@ -12,7 +12,7 @@ import numpy as np
 from indexer.config import Settings
 from indexer.ingest.builder import build_index
 from indexer.store import IndexRoot
-from indexer.text.lexical import ANALYZER, BM25_B, BM25_K1, LexicalIndex
+from indexer.text.lexical import ANALYZER, KEYWORDS, LexicalIndex
 from indexer.text.termcounts import TermCounts
 
 from .conftest import SAMPLE_KB
@@ -52,7 +52,7 @@ def _assert_same_scores(ours: LexicalIndex, reference: bm25s.BM25, questions: li
 def test_the_index_from_counts_is_bm25s_own_on_the_sample_kb(sample_index):
     version = IndexRoot(sample_index.index_dir).open_current()
     documents = _all_terms(version)
-    reference = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+    reference = bm25s.BM25(k1=KEYWORDS.bm25_k1, b=KEYWORDS.bm25_b)
     reference.index([terms or ["\x00"] for terms in documents], show_progress=False)
     ours = LexicalIndex.build(documents)
     _assert_same_scores(ours, reference, _questions(version))
@@ -112,7 +112,7 @@ def test_add_change_remove_derives_the_index_a_full_count_gives(tmp_path, embedd
     derived = IndexRoot(first.index_dir).open_current()
     full = IndexRoot(counted.index_dir).open_current()
     assert _all_terms(derived) == _all_terms(full)
-    reference = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+    reference = bm25s.BM25(k1=KEYWORDS.bm25_k1, b=KEYWORDS.bm25_b)
     reference.index([terms or ["\x00"] for terms in _all_terms(full)], show_progress=False)
     questions = _questions(full) + [ANALYZER.query_terms("fiberruter blinker rødt garantien", ["nb"])]
     _assert_same_scores(derived.lexical, reference, questions)
