@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.replies.suggest import WRAPPERS, split_sentences
+from indexer.replies.sentences import split_sentences
+from indexer.replies.suggest import WRAPPERS
 from indexer.retrieval.search import Searcher
 from indexer.store import IndexRoot
 

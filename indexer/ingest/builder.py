@@ -23,6 +23,7 @@ from ..kb.chunking import ChunkSettings, chunk_sections, passage_embed_text
 from ..kb.files import list_article_files
 from ..kb.markup import render_article
 from ..kb.synonyms import Synonyms
+from ..replies.sentences import SENTENCE_RULES, extract_sentences
 from ..replies.templates import check_templates, load_kb_declarations
 from ..routing.routes import ROUTES_FILE, Routes, parse_routes_file
 from ..store import IndexRoot, IndexVersion
@@ -62,6 +63,7 @@ class BuildReport:
     removed: int = 0
     unchanged: int = 0
     embedded_passages: int = 0
+    embedded_sentences: int = 0
     problems: list[Problem] = field(default_factory=list)
     warnings: list[BuildWarning] = field(default_factory=list)
     seconds: float = 0.0
@@ -83,7 +85,8 @@ class BuildReport:
         return {
             "version": self.version, "articles": self.articles, "passages": self.passages,
             "added": self.added, "changed": self.changed, "removed": self.removed, "unchanged": self.unchanged,
-            "embedded_passages": self.embedded_passages, "seconds": round(self.seconds, 3),
+            "embedded_passages": self.embedded_passages, "embedded_sentences": self.embedded_sentences,
+            "seconds": round(self.seconds, 3),
             "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in self.problems],
             "warnings": [str(warning) for warning in self.warnings],
         }
@@ -107,6 +110,10 @@ class _Prepared:
     source_ids: np.ndarray | None = None
     # The live version's id of the article a changed one replaces, whose unchanged passages keep their vectors.
     replaces: str | None = None
+    # Reply sentences (passage ordinal, position, text) to store, with their vectors once embedded; none for a
+    # kept article whose sentences the live version already holds.
+    sentences: list[tuple[int, int, str]] = field(default_factory=list)
+    sentence_vectors: np.ndarray | None = None
 
     @property
     def passage_count(self) -> int:
@@ -199,6 +206,8 @@ def build_index(
                     writer.keep_article(item.article_row["id"], item.source_ids, item.vectors)
                 else:
                     writer.add_article(item.article_row, item.passages, item.vectors, item.replies)
+                if item.sentence_vectors is not None:
+                    writer.add_sentences(item.article_row["id"], item.sentences, item.sentence_vectors)
             report.articles = len(prepared)
             report.passages = sum(item.passage_count for item in prepared)
             report.version = writer.name
@@ -243,7 +252,7 @@ def _reusable_version(
 ) -> IndexVersion | None:
     """The live version if its passages and vectors can be reused: same model, chunking and parsing."""
     try:
-        version = root.open_current()
+        version = root.open_reusable()
         version.check_model(settings.model, embedder.dimension, getattr(embedder, "source_sha256", None))
     except IndexNotFound:
         return None
@@ -281,11 +290,19 @@ class _Reusable:
         self._ids: dict[str, list[int]] | None = None
         self._vectors: np.ndarray | None = None
         self._warnings: dict[str, list] = {}
+        # Sentences cut by other rules than today's, or none stored (format 3), are cut again from the passages.
+        self.recut = not version.has_sentences or version.manifest.get("sentence_rules") != SENTENCE_RULES
+        self._texts: dict[str, list[str]] = {}
+        self._templated: set[str] = set()
 
     def _load(self) -> None:
         self._ids = self.version.passage_ids_by_article()
         self._vectors = self.version.vectors()
         self._warnings = self.version.article_warnings()
+        if self.recut:
+            for row in self.version.all_passages():
+                self._texts.setdefault(row["article_id"], []).append(row["text"])
+            self._templated = {row["article_id"] for row in self.version.all_replies()}
 
     @property
     def used(self) -> bool:
@@ -300,12 +317,18 @@ class _Reusable:
         vectors = self._vectors[ids] if len(ids) else np.zeros((0, self.version.dimension), dtype=np.float32)
         warnings = [BuildWarning(row["path"], message, line, fresh=False)
                     for line, message in self._warnings.get(row["path"], [])]
-        return _Prepared(article_row=row, passages=[], vectors=vectors, status="unchanged", warnings=warnings,
+        item = _Prepared(article_row=row, passages=[], vectors=vectors, status="unchanged", warnings=warnings,
                          source_ids=ids)
+        if self.recut:
+            item.sentences = extract_sentences(row["audience"], row["id"] in self._templated,
+                                               self._texts.get(row["id"], []))
+            # Stored even when there are none, so no sentence cut by the old rules stays behind.
+            item.sentence_vectors = np.zeros((0, self.version.dimension), dtype=np.float32)
+        return item
 
     def vectors_of(self, passages: list[dict], article_ids: list[str]) -> dict[str, np.ndarray]:
-        """The vectors the live version holds for those new `passages` that the same articles
-        (`article_ids`, as they were) already had, by the text the model read."""
+        """The vectors the live version holds for those new `passages` and reply sentences that the same
+        articles (`article_ids`, as they were) already had, by the text the model read."""
         wanted = {p["embed_text"] for p in passages}
         vectors = self.version.index
         found = {}
@@ -314,6 +337,8 @@ class _Reusable:
                 text = passage_embed_text(json.loads(row["heading_path"]), row["text"])
                 if text in wanted:
                     found[text] = vectors.reconstruct(int(row["id"]))
+            if not self.recut:
+                found.update(self.version.article_sentence_vectors(article_id))
         return found
 
     def term_counts(self) -> TermCounts | None:
@@ -350,30 +375,40 @@ def _prepare(
     replies = [{"lang": t.lang, "channel": t.channel, "text": t.text, "line": t.line} for t in templates]
     warnings = [BuildWarning.parse(article.path, warning) for warning in article.warnings]
     warnings += [BuildWarning(article.path, message, line) for line, _, message in problems]
+    sentences = extract_sentences(article.audience, bool(replies), [p.text for p in passages])
     return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status, replies=replies,
-                     warnings=warnings)
+                     warnings=warnings, sentences=sentences)
 
 
 def _embed_pending(
     prepared: list[_Prepared], embedder: Embedder, progress: bool, report: BuildReport, reusable: _Reusable | None
 ) -> None:
-    """Embed every new passage in one batched run, so the progress bar covers the whole build.
+    """Embed every new passage and reply sentence in one batched run, so the progress bar covers the whole build.
 
-    A passage whose text and headings the article already had in the live version keeps its vector: an
-    editor who changes one paragraph of a long article waits for that passage, not for all of them.
+    A passage or sentence the article already had in the live version keeps its vector: an editor who
+    changes one paragraph of a long article waits for that paragraph, not for all of them.
     """
     pending = [item for item in prepared if item.vectors is None]
+    cut = [item for item in prepared if item.sentences]
     passages = [p for item in pending for p in item.passages]
-    texts = [p["embed_text"] for p in passages]
+    passage_texts = [p["embed_text"] for p in passages]
+    sentence_texts = [text for item in cut for _, _, text in item.sentences]
     replaced = [item.replaces for item in pending if item.replaces]
     known = reusable.vectors_of(passages, replaced) if reusable is not None and replaced else {}
-    new_texts = list(dict.fromkeys(text for text in texts if text not in known))
+    new_texts = list(dict.fromkeys(text for text in passage_texts + sentence_texts if text not in known))
     embedded = embedder.embed_documents(new_texts, progress=progress and len(new_texts) > PROGRESS_MIN_PASSAGES)
-    report.embedded_passages = len(new_texts)
-    fresh = {text: embedded[row] for row, text in enumerate(new_texts)}
+    new_passages = {text for text in passage_texts if text not in known}
+    report.embedded_passages = len(new_passages)
+    report.embedded_sentences = len(new_texts) - len(new_passages)
+    vector_of = {**known, **{text: embedded[row] for row, text in enumerate(new_texts)}}
     for item in pending:
-        rows = [known[p["embed_text"]] if p["embed_text"] in known else fresh[p["embed_text"]] for p in item.passages]
-        item.vectors = np.stack(rows).astype(np.float32) if rows else np.zeros((0, embedder.dimension), np.float32)
+        item.vectors = _stacked([vector_of[p["embed_text"]] for p in item.passages], embedder.dimension)
+    for item in cut:
+        item.sentence_vectors = _stacked([vector_of[text] for _, _, text in item.sentences], embedder.dimension)
+
+
+def _stacked(rows: list[np.ndarray], dimension: int) -> np.ndarray:
+    return np.stack(rows).astype(np.float32) if rows else np.zeros((0, dimension), np.float32)
 
 
 def _kb_file(load, kb_dir: Path, report: BuildReport, empty):
@@ -444,6 +479,7 @@ def _manifest(settings, embedder, chunk_settings, prepared, report) -> dict:
         "model": describe(embedder),
         "chunking": chunk_settings.as_dict(),
         "pipeline": _pipeline(settings, chunk_settings),
+        "sentence_rules": SENTENCE_RULES,
         "counts": {"articles": len(prepared), "skipped": len(report.problems)},
         "kb": {
             "path": str(Path(settings.kb_dir).resolve()), "content_hash": kb_hash.hexdigest(),

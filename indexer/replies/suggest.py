@@ -1,23 +1,21 @@
 """Reply suggestions for search results: the editors' templates first, else sentences lifted from the passage.
 
 An extract is one to three sentences from the result's passages: the few that hold most of the question's
-keywords are compared with the question in the embedding model's space, and the closest (by meaning plus
-keywords, since the bundled model reads bokmål poorly) are kept in the article's order, wrapped in a
-greeting and a closing in the article's language and the channel's style. Nothing is written that the
-article does not say; every reply names its source.
+keywords are compared with the question by meaning, through the vectors the index stored for them (see
+sentences), and the closest by meaning plus keywords are kept in the article's order, wrapped in a greeting
+and a closing in the article's language and the channel's style. Nothing is written that the article does
+not say; every reply names its source.
 Internal articles never get replies: agents see them, customers must not.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..cache import LRUCache
 from ..errors import IncompleteReply, NotFound, QueryError, ReplyRefused
 from ..store import IndexVersion
 from ..text.lexical import ANALYZER
@@ -29,20 +27,26 @@ from .templates import ANY_CHANNEL, declared_for, fill, placeholder_fields, vali
 # Results (best first) that get extracts; templates are cheap and offered for every result.
 EXTRACT_RESULTS = 3
 MAX_EXTRACT_SENTENCES = 3
-# Further sentences must score this share of the best one to join it. e5's cosines lie close together
-# (0.85-0.90 for a result's sentences): at 0.85 the BT-20 pairing extract lost its answer sentence ("pairing
-# mode", 1.03 against a best of 1.22); 0.8 keeps it and the other extract cases of tests/test_suggest.py.
-EXTRACT_KEEP_RATIO = 0.8
 MAX_EXTRACT_CHARS = 500
-MIN_SENTENCE_WORDS = 4
-# "Savnet pakke: Logistikk": fewer words than this after a colon make a label and a name, a list entry.
-LABEL_MAX_WORDS = 3
-# Weight of the question's keyword share beside cosine similarity when ranking sentences.
-KEYWORD_WEIGHT = 0.5
-# Sentences per result compared with the question by meaning (each costs an embedding when not cached).
-SENTENCES_COMPARED = 4
-# Sentence vectors kept in memory (about 1.5 kB each), keyed by text so they outlive index swaps.
-SENTENCE_CACHE = 20_000
+
+
+@dataclass(frozen=True)
+class ExtractTuning:
+    """How an extract's sentences are ranked and how many join the best one."""
+
+    # Further sentences must score this share of the best one to join it. e5's cosines lie close together
+    # (0.85-0.90 for a result's sentences): at 0.85 the BT-20 pairing extract of tests/test_suggest.py lost
+    # its answer sentence ("pairing mode", 1.03 against a best of 1.22); 0.8 keeps it and the other cases.
+    keep_ratio: float = 0.8
+    # Weight of the question's keyword share beside cosine similarity when ranking sentences.
+    # bench/tune_extracts.py: 0.5 keeps the answer in 1.0 of its cases where 0.0 keeps it in fewer.
+    keyword_weight: float = 0.5
+    # Sentences per result compared with the question by meaning, the most keyword-rich first.
+    # bench/tune_extracts.py: 4 keeps the answer in 1.0 of its cases.
+    sentences_compared: int = 4
+
+
+EXTRACT = ExtractTuning()
 
 # Greeting and closing per language and channel; {text} is the extract. Phone replies are talking points.
 WRAPPERS = {
@@ -54,48 +58,11 @@ WRAPPERS = {
                      "Kind regards\n{agent_name}",
 }
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"«(]?[A-ZÆØÅ0-9])")
-# Pointers to other articles ("Se også ...", "See ...") say nothing to a customer on their own.
-_REFERENCE = re.compile(r"^(se|se også|les mer|see|see also|read more)\b", re.IGNORECASE)
-# Articles speak to agents: instructions to the agent and remarks about the article are not for customers.
-_FOR_AGENTS = re.compile(
-    r"^(spør|be kunden|sjekk|kontroller|eskaler|registrer|noter|opprett|si til kunden|forklar kunden|"
-    r"ask|check|escalate|register|note|create|tell the customer|explain to the customer)\b"
-    r"|\b(eskalerer|eskaleres|escalate[sd]?|denne artikkelen|this article|her ser du)\b",
-    re.IGNORECASE,
-)
-_LIST_MARKER = re.compile(r"^(?:[-*+]|\d+[.)])\s+")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage worth saying to a customer.
-
-    Left out: table rows, lead-ins ending in a colon, pointers to other articles, fragments, and
-    sentences addressed to the agent (instructions, escalation, remarks about the article itself).
-    """
-    sentences = []
-    for line in text.split("\n"):
-        line = _LIST_MARKER.sub("", line.strip())
-        if not line or " | " in line:
-            continue
-        for sentence in _SENTENCE_END.split(line):
-            sentence = sentence.strip()
-            if len(sentence.split()) < MIN_SENTENCE_WORDS or sentence.endswith(":") or _REFERENCE.match(sentence):
-                continue
-            if _FOR_AGENTS.search(sentence):
-                continue
-            if ":" in sentence and len(sentence.rsplit(":", 1)[1].split()) < LABEL_MAX_WORDS:
-                continue
-            sentences.append(sentence if sentence[-1] in ".!?" else sentence + ".")
-    return sentences
-
-
 class ReplySuggester:
-    """Builds the `replies` of search results; shares the searcher's model and one sentence cache."""
+    """Builds the `replies` of search results from the version's templates and stored sentences."""
 
-    def __init__(self, embedder):
-        self.embedder = embedder
-        self._cache = LRUCache(SENTENCE_CACHE)
+    def __init__(self, tuning: ExtractTuning = EXTRACT):
+        self.tuning = tuning
 
     def attach(
         self,
@@ -126,11 +93,13 @@ class ReplySuggester:
                 extract_for.append(result)
         if extract_for:
             declared = declared_for(version.placeholders, {})
-            question_vector = query_vector()[0]
-            shortlists = [_shortlist(version, result, query_terms) for result in extract_for]
-            vectors = self._vectors([sentence.text for shortlist in shortlists for sentence in shortlist])
-            for result, shortlist in zip(extract_for, shortlists, strict=True):
-                chosen, source = _choose(shortlist, vectors, question_vector)
+            question_vector = np.asarray(query_vector()[0], dtype=np.float32)
+            candidates = [_candidates(version, result) for result in extract_for]
+            stored = version.passage_sentences([passage["passage_id"] for passages in candidates
+                                                for passage in passages])
+            for result, passages in zip(extract_for, candidates, strict=True):
+                shortlist = self._shortlist(result, passages, stored, query_terms)
+                chosen, source = self._choose(shortlist, question_vector)
                 if chosen:
                     result["replies"] = [_extract_reply(result, chosen, source, channel, declared)
                                          for channel in channels]
@@ -151,15 +120,46 @@ class ReplySuggester:
                     })
         return replies
 
-    def _vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Each sentence's vector: from the cache, else all missing ones embedded in one batch."""
-        found = {text: self._cache.get(text) for text in dict.fromkeys(texts)}
-        missing = [text for text, vector in found.items() if vector is None]
-        if missing:
-            for text, vector in zip(missing, self.embedder.embed_documents(missing), strict=True):
-                found[text] = vector
-                self._cache.put(text, vector)
-        return found
+    def _shortlist(self, result: dict, passages: list[dict], stored: dict, query_terms: dict[str, float]
+                   ) -> list[_Sentence]:
+        """The sentences of a result's passages compared by meaning: most of the question's keywords first.
+
+        Rare words weigh more, as in BM25; only the best few are compared, so a long article's stray
+        sentence that is merely close in meaning does not crowd out one that names what was asked.
+        """
+        total = sum(query_terms.values())
+        sentences = []
+        for passage in passages:
+            for text, vector in stored.get(passage["passage_id"], []):
+                share = 0.0
+                if total > 0:
+                    terms = set(ANALYZER.terms(text, result["lang"]))
+                    share = sum(query_terms.get(term, 0.0) for term in terms) / total
+                sentences.append(_Sentence(text, passage, len(sentences), share, vector))
+        sentences.sort(key=lambda sentence: (-sentence.keywords, sentence.position))
+        return sentences[:self.tuning.sentences_compared]
+
+    def _choose(self, shortlist: list[_Sentence], query_vector: np.ndarray) -> tuple[list[_Sentence], dict | None]:
+        """The one to three sentences closest to the question by meaning and keywords, in the article's order,
+        and the passage of the closest one (the reply's source)."""
+        if not shortlist:
+            return [], None
+        vectors = np.stack([sentence.vector for sentence in shortlist]).astype(np.float32)
+        keywords = np.array([sentence.keywords for sentence in shortlist], dtype=np.float32)
+        scores = vectors @ query_vector + self.tuning.keyword_weight * keywords
+        order = np.argsort(-scores, kind="stable")
+        best = float(scores[order[0]])
+        chosen = [int(order[0])]
+        length = len(shortlist[chosen[0]].text)
+        for index in order[1:]:
+            if len(chosen) == MAX_EXTRACT_SENTENCES or scores[index] < self.tuning.keep_ratio * best:
+                break
+            if length + len(shortlist[index].text) > MAX_EXTRACT_CHARS:
+                continue
+            chosen.append(int(index))
+            length += len(shortlist[index].text)
+        return sorted((shortlist[index] for index in chosen), key=lambda sentence: sentence.position), \
+            shortlist[chosen[0]].passage
 
 
 @dataclass(frozen=True)
@@ -168,47 +168,7 @@ class _Sentence:
     passage: dict
     position: int
     keywords: float
-
-
-def _shortlist(version: IndexVersion, result: dict, query_terms: dict[str, float]) -> list[_Sentence]:
-    """The sentences of a result's passages worth embedding: most of the question's keywords first.
-
-    Embedding costs a few milliseconds per sentence, so only the best few by keywords (rare words weigh
-    more, as in BM25) are compared with the question by meaning.
-    """
-    total = sum(query_terms.values())
-    sentences = []
-    for passage in _candidates(version, result):
-        for text in split_sentences(passage["text"]):
-            share = 0.0
-            if total > 0:
-                share = sum(query_terms.get(term, 0.0) for term in set(ANALYZER.terms(text, result["lang"]))) / total
-            sentences.append(_Sentence(text, passage, len(sentences), share))
-    sentences.sort(key=lambda sentence: (-sentence.keywords, sentence.position))
-    return sentences[:SENTENCES_COMPARED]
-
-
-def _choose(
-    shortlist: list[_Sentence], vectors: dict[str, np.ndarray], query_vector: np.ndarray
-) -> tuple[list[_Sentence], dict | None]:
-    """The one to three sentences closest to the question by meaning and keywords, in the article's order,
-    and the passage of the closest one (the reply's source)."""
-    if not shortlist:
-        return [], None
-    scores = np.array([float(vectors[s.text] @ query_vector) + KEYWORD_WEIGHT * s.keywords for s in shortlist])
-    order = np.argsort(-scores, kind="stable")
-    best = float(scores[order[0]])
-    chosen = [int(order[0])]
-    length = len(shortlist[chosen[0]].text)
-    for index in order[1:]:
-        if len(chosen) == MAX_EXTRACT_SENTENCES or scores[index] < EXTRACT_KEEP_RATIO * best:
-            break
-        if length + len(shortlist[index].text) > MAX_EXTRACT_CHARS:
-            continue
-        chosen.append(int(index))
-        length += len(shortlist[index].text)
-    return sorted((shortlist[index] for index in chosen), key=lambda sentence: sentence.position), \
-        shortlist[chosen[0]].passage
+    vector: np.ndarray
 
 
 def render_reply(version: IndexVersion, article_id: str, channel: str, lang: str | None, values) -> dict:

@@ -138,7 +138,7 @@ class Searcher:
         self.analyzer = ANALYZER
         self.weight_overrides = parse_weights(settings.fusion_weights) if settings.fusion_weights else None
         self.max_results = MAX_RESULTS
-        self.suggester = ReplySuggester(self.embedder)
+        self.suggester = ReplySuggester()
         self._query_vectors = LRUCache(QUERY_VECTOR_CACHE)
         self.centred = centring_for(settings.model)
         # The centred copy of each open version's vectors (see centring), made before the version goes live.

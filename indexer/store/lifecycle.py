@@ -32,7 +32,15 @@ import numpy as np
 from ..errors import IndexLocked, IndexNotFound, KBError, NotFound, QueryError
 from ..text.lexical import LexicalIndex
 from .reads import MAX_PASSAGE_ID, IndexVersion, passage_article
-from .schema import ARTICLE_COLUMNS, FORMAT_VERSION, SCHEMA, VERSION_NAME
+from .schema import (
+    ARTICLE_COLUMNS,
+    FORMAT_VERSION,
+    REUSABLE_FORMATS,
+    SCHEMA,
+    SENTENCE_VECTOR_DTYPE,
+    SENTENCES_SCHEMA,
+    VERSION_NAME,
+)
 
 # Versions kept after a build: the live one and the two before it, for a server still reading them.
 KEEP_VERSIONS = 3
@@ -73,6 +81,11 @@ class IndexRoot:
     def open_current(self) -> IndexVersion:
         """The live version, ready to search; IndexNotFound before the first build."""
         return IndexVersion(self.version_dir(self.live_version()))
+
+    def open_reusable(self) -> IndexVersion:
+        """The live version opened for a build to reuse its passages, in any format it can still reuse
+        (schema.REUSABLE_FORMATS); IndexNotFound before the first build, IndexMismatch for an older format."""
+        return IndexVersion(self.version_dir(self.live_version()), formats=REUSABLE_FORMATS)
 
     @contextlib.contextmanager
     def build_lock(self, wait_seconds: float = 0.0) -> Iterator[None]:
@@ -159,10 +172,13 @@ class VersionWriter:
         self._db = sqlite3.connect(self.partial / "meta.sqlite")
         if base is None:
             self._db.executescript(SCHEMA)
+        self._db.executescript(SENTENCES_SCHEMA)
         self._vectors: list[np.ndarray] = []
         self._next_id = 0
         self._kept: list[tuple[str, np.ndarray, int]] = []
         self._added: list[tuple[dict, list[dict], list[dict], int]] = []
+        self._sentences: list[tuple[str, int, int, str, bytes]] = []
+        self._resentenced: list[str] = []
 
     def keep_article(self, article_id: str, passage_ids: np.ndarray, vectors: np.ndarray) -> None:
         """Keep an article of the base version as it is, its passages (`passage_ids` there) next in order."""
@@ -174,6 +190,16 @@ class VersionWriter:
         self._next_id += len(passage_ids)
         if len(vectors):
             self._vectors.append(np.asarray(vectors, dtype=np.float32))
+
+    def add_sentences(self, article_id: str, sentences: list[tuple[int, int, str]], vectors: np.ndarray) -> None:
+        """Store an article's reply sentences, (passage ordinal, position, text), row i of `vectors` for the
+        i-th, in place of any it had. A kept article's stay in the base unless they were cut by other rules."""
+        if len(sentences) != len(vectors):
+            raise KBError(f"article {article_id}: {len(sentences)} sentences but {len(vectors)} vectors")
+        self._resentenced.append(article_id)
+        stored = np.asarray(vectors, dtype=SENTENCE_VECTOR_DTYPE)
+        self._sentences.extend((article_id, ordinal, position, text, stored[row].tobytes())
+                               for row, (ordinal, position, text) in enumerate(sentences))
 
     def add_article(self, row: dict, passages: list[dict], vectors: np.ndarray, replies: list[dict] = ()) -> None:
         """Store one article, its passages and their vectors (row i of `vectors` is passage i), and its replies."""
@@ -212,7 +238,8 @@ class VersionWriter:
     def _apply_to_base(self) -> None:
         """Delete the base's articles that were not kept, move the kept passages to their new ids, insert the rest."""
         kept = json.dumps([article_id for article_id, _, _ in self._kept])
-        for table, column in (("replies", "article_id"), ("passages", "article_id"), ("articles", "id")):
+        for table, column in (("replies", "article_id"), ("sentences", "article_id"), ("passages", "article_id"),
+                              ("articles", "id")):
             self._db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT value FROM json_each(?))",  # noqa: S608
                              (kept,))
         moves = [(-1 - (first + offset), int(old))
@@ -234,6 +261,11 @@ class VersionWriter:
         articles stay unchanged."""
         if self._based:
             self._apply_to_base()
+        self._db.execute("DELETE FROM sentences WHERE article_id IN (SELECT value FROM json_each(?))",
+                         (json.dumps(self._resentenced),))
+        self._db.executemany(
+            "INSERT INTO sentences (article_id, ordinal, position, text, vector) VALUES (?, ?, ?, ?, ?)",
+            self._sentences)
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
         if lexical.size != len(vectors):
             raise KBError(f"lexical index has {lexical.size} passages, the vector index {len(vectors)}")

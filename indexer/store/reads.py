@@ -19,7 +19,7 @@ from ..routing.matching import Router
 from ..routing.routes import Routes
 from ..text.lexical import LexicalIndex
 from ..text.termcounts import TermCounts
-from .schema import FORMAT_VERSION
+from .schema import FORMAT_VERSION, SENTENCE_VECTOR_DTYPE
 
 # Filters an agent may combine, and the article column each one reads.
 FILTER_COLUMNS = {"lang": "a.lang", "category": "a.category", "audience": "a.audience"}
@@ -33,13 +33,15 @@ MAX_ARTICLE_REFERENCE_CHARS = 500
 class IndexVersion:
     """A built version opened for reading: vectors in memory, metadata through per-thread SQLite handles."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)):
+        """Open the version at `path`; IndexMismatch unless its format is one of `formats` (a build may reuse
+        an older format's passages, see schema.REUSABLE_FORMATS; serving reads the current one only)."""
         self.path = Path(path)
         manifest_file = self.path / "manifest.json"
         if not manifest_file.is_file() and not self.path.is_dir():
             raise IndexNotFound(f"{self.path} is not a built index version (no manifest.json)")
         self.manifest = self._part("manifest.json", lambda path: _manifest(path.read_text(encoding="utf-8")))
-        if self.manifest.get("format") != FORMAT_VERSION:
+        if self.manifest.get("format") not in formats:
             raise IndexMismatch(
                 f"{self.path} has index format {self.manifest.get('format')}, this program reads format "
                 f"{FORMAT_VERSION}; rebuild it with: kb index"
@@ -61,6 +63,7 @@ class IndexVersion:
         self._filter_cache: dict[tuple, np.ndarray] = {}
         self._facets: dict[str, list[str]] | None = None
         self._priors: dict[tuple[str, float], np.ndarray] = {}
+        self._has_sentences: bool | None = None
 
     def _part(self, name: str, read):
         """One file of the version read with `read`; IndexCorrupt naming it when it is missing or damaged."""
@@ -109,6 +112,20 @@ class IndexVersion:
             held = ", ".join(f"{name} {count:,}" for name, count in counts.items())
             raise IndexCorrupt(f"index version {self.name} cannot be opened: its parts hold different numbers of "
                                f"passages ({held}); rebuild it with: kb index")
+        if self.has_sentences:
+            self._verify_sentences()
+
+    def _verify_sentences(self) -> None:
+        """Every stored sentence has a vector of the index's length and belongs to a stored passage."""
+        width = self.dimension * np.dtype(SENTENCE_VECTOR_DTYPE).itemsize
+        bad, orphans = self._part("meta.sqlite", lambda path: (
+            self._db.execute("SELECT count(*) FROM sentences WHERE length(vector) != ?", (width,)).fetchone()[0],
+            self._db.execute(
+                "SELECT count(*) FROM sentences s LEFT JOIN passages p"
+                " ON p.article_id = s.article_id AND p.ordinal = s.ordinal WHERE p.id IS NULL").fetchone()[0]))
+        if bad or orphans:
+            raise IndexCorrupt(f"index version {self.name} cannot be opened: meta.sqlite holds {bad + orphans:,} "
+                               "damaged reply sentences; rebuild it with: kb index")
 
     @property
     def name(self) -> str:
@@ -282,6 +299,38 @@ class IndexVersion:
         return self._db.execute(
             "SELECT * FROM replies WHERE article_id = ? ORDER BY lang, channel", (article_id,)
         ).fetchall()
+
+    @property
+    def has_sentences(self) -> bool:
+        """Whether the version stores reply sentences (format 4 on); a format 3 one is only read to be reused."""
+        if self._has_sentences is None:
+            self._has_sentences = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentences'").fetchone() is not None
+        return self._has_sentences
+
+    def passage_sentences(self, passage_ids: list[int]) -> dict[int, list[tuple[str, np.ndarray]]]:
+        """The stored reply sentences of the given passages with their vectors, in the passage's order,
+        keyed by passage id; a passage with none is left out."""
+        if not passage_ids:
+            return {}
+        marks = ",".join("?" * len(passage_ids))
+        rows = self._db.execute(
+            "SELECT p.id, s.text, s.vector FROM passages p JOIN sentences s"
+            " ON s.article_id = p.article_id AND s.ordinal = p.ordinal"
+            f" WHERE p.id IN ({marks}) ORDER BY p.id, s.position",  # noqa: S608
+            passage_ids,
+        )
+        found: dict[int, list[tuple[str, np.ndarray]]] = {}
+        for passage_id, text, vector in rows:
+            found.setdefault(passage_id, []).append((text, np.frombuffer(vector, SENTENCE_VECTOR_DTYPE)))
+        return found
+
+    def article_sentence_vectors(self, article_id: str) -> dict[str, np.ndarray]:
+        """An article's stored sentence vectors by sentence text (a changed article keeps those it still has)."""
+        if not self.has_sentences:
+            return {}
+        rows = self._db.execute("SELECT text, vector FROM sentences WHERE article_id = ?", (article_id,))
+        return {text: np.frombuffer(vector, SENTENCE_VECTOR_DTYPE).astype(np.float32) for text, vector in rows}
 
     def first_passage(self, article_id: str) -> sqlite3.Row | None:
         """An article's first passage (id, anchor, text), where editors put the short answer; None without one."""

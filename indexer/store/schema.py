@@ -9,7 +9,10 @@ from __future__ import annotations
 import re
 
 # Bumped whenever a version's files or tables change; an index in another format is refused, not misread.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+# Older formats whose passages and vectors a build may still reuse (format 3 lacks the sentences table: a
+# build from it cuts and embeds the sentences of the articles it keeps, and nothing else).
+REUSABLE_FORMATS = (3, FORMAT_VERSION)
 
 SCHEMA = """
 CREATE TABLE articles (
@@ -48,6 +51,21 @@ CREATE TABLE replies (
     PRIMARY KEY (article_id, lang, channel)
 );
 """
+
+# Candidate extract sentences, keyed by their article and passage ordinal (which a kept article keeps when
+# its passages move to new ids), each with its vector as float16 bytes: a search compares them with the
+# question without embedding anything.
+SENTENCES_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sentences (
+    article_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    PRIMARY KEY (article_id, ordinal, position)
+) WITHOUT ROWID;
+"""
+SENTENCE_VECTOR_DTYPE = "<f2"
 
 ARTICLE_COLUMNS = (
     "id", "path", "title", "lang", "category", "audience", "owner", "updated", "review_by",
