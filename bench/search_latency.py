@@ -7,9 +7,9 @@ Questions: the golden files' questions, their first halves (what an agent has ty
 words and codes. Each question runs once per variant, variants interleaved so machine noise hits all
 alike. "hybrid" and "dense" ask for no reply suggestions (replies=0) and are written to a query log in a
 temporary folder; "hybrid, not logged" is the same on an app with the log switched off. "hybrid+replies"
-is what the page and a default /api/search call do: templates, or extracts whose sentences are embedded
-at query time (cached by text, so a sentence seen before costs nothing); a second round of it shows the
-cost once the caches hold the questions' vectors and sentences. Each variant has an app of its own, so
+is what the page and a default /api/search call do: templates, or extracts chosen by comparing the stored
+sentence vectors with the question's; a second round of it shows the cost once the cache holds the
+questions' vectors. Each variant has an app of its own, so
 none answers from another's caches; the question pool repeats some questions, as agents do.
 """
 
@@ -68,7 +68,7 @@ def main() -> int:
     args = parser.parse_args()
 
     index_dir = given_or_built(args.index, args.kb, "kb-latency-")
-    # One app per variant, so no variant answers from another's caches (question vectors, sentences).
+    # One app per variant, so no variant answers from another's cache of question vectors.
     log_dir = Path(tempfile.mkdtemp(prefix="kb-latency-log-"))
     clients = {
         name: create_app(Settings.from_env(index_dir=index_dir, feedback=name != "hybrid, not logged",
@@ -89,7 +89,7 @@ def main() -> int:
             response = clients[name].get("/api/search", query_string={"q": question, **params})
             timings[name].append((time.perf_counter() - began) * 1000)
             failures += response.status_code != 200
-    # The same questions again: sentences seen before come from the cache, as for an agent's common questions.
+    # The same questions again: their vectors come from the cache, as for an agent's common questions.
     timings["hybrid+replies, repeated"] = []
     for question in asked:
         began = time.perf_counter()

@@ -29,7 +29,7 @@ from ..routing.routes import ROUTES_FILE, Routes, parse_routes_file
 from ..store import IndexRoot, IndexVersion
 from ..text.lexical import ANALYZER, LexicalIndex, passage_terms
 from ..text.termcounts import TermCounts
-from .buildlog import BuildWarning, summarise
+from .buildlog import BuildWarning, Problem, summarise
 
 Progress = Callable[[str], None]
 
@@ -37,18 +37,6 @@ Progress = Callable[[str], None]
 PARSER_VERSION = 3
 # Fewer new passages than this embed in a second or two: no progress bar.
 PROGRESS_MIN_PASSAGES = 64
-
-
-@dataclass
-class Problem:
-    """An article that was skipped, with where and why."""
-
-    path: str
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
 @dataclass

@@ -20,12 +20,22 @@ _LINE_PREFIX = re.compile(r"^line (\d+): ")
 
 
 @dataclass(frozen=True)
-class BuildWarning:
-    """One warning about one file: where, what, and whether this build parsed the file (fresh) or reused it."""
+class Problem:
+    """Something wrong in one file of the KB: where and what."""
 
     path: str
     message: str
     line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+@dataclass(frozen=True)
+class BuildWarning(Problem):
+    """A problem that does not keep the file out of the index, and whether this build parsed the file (fresh)
+    or reused it as the live version held it."""
+
     fresh: bool = True
 
     @classmethod
@@ -35,9 +45,6 @@ class BuildWarning:
         if match:
             return cls(path, text[match.end():], int(match.group(1)), fresh)
         return cls(path, text, None, fresh)
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
     def stored(self) -> list:
         """The form kept in an index version, to be reported again while the article stays unchanged."""
