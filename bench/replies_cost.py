@@ -55,7 +55,7 @@ def main() -> int:
     asked = distinct_questions(args.index, args.count)
     servers = {name: serve(args.index, workers=1) for name in VARIANTS}
     try:
-        for process, base in servers.values():
+        for _, base in servers.values():
             get_json(search_url(base, "warm up", replies="0"))
         wall: dict[str, list[float]] = {name: [] for name in VARIANTS}
         cpu: dict[str, list[float]] = {name: [] for name in VARIANTS}

@@ -35,14 +35,17 @@ class ExtractTuning:
     """How an extract's sentences are ranked and how many join the best one."""
 
     # Further sentences must score this share of the best one to join it. e5's cosines lie close together
-    # (0.85-0.90 for a result's sentences): at 0.85 the BT-20 pairing extract of tests/test_suggest.py lost
-    # its answer sentence ("pairing mode", 1.03 against a best of 1.22); 0.8 keeps it and the other cases.
+    # (0.85-0.90 for a result's sentences). bench/tune_extracts.py (14 questions over the sample KB, the
+    # answer's words in the extract): 0.9 answers 0.57 of them, 0.7 and 0.8 answer 0.64, 0.8 with the
+    # fewest sentences (1.57 on average against 1.86); at 0.85 the BT-20 pairing extract of
+    # tests/test_suggest.py lost its answer sentence ("pairing mode", 1.03 against a best of 1.22).
     keep_ratio: float = 0.8
     # Weight of the question's keyword share beside cosine similarity when ranking sentences.
-    # bench/tune_extracts.py: 0.5 keeps the answer in 1.0 of its cases where 0.0 keeps it in fewer.
+    # bench/tune_extracts.py: 0.5 answers 0.64 with 1.57 sentences; 0.0 and 0.25 answer 0.64 with 1.93
+    # and 1.86; 1.0 answers 0.57.
     keyword_weight: float = 0.5
     # Sentences per result compared with the question by meaning, the most keyword-rich first.
-    # bench/tune_extracts.py: 4 keeps the answer in 1.0 of its cases.
+    # bench/tune_extracts.py: 2 answers 0.50, 4 and 8 answer 0.64 (with keyword weight 0.0, 8 falls to 0.57).
     sentences_compared: int = 4
 
 
