@@ -45,6 +45,9 @@ class Settings:
     proxy_hops: int = 0
     # Mark the editor cookie Secure whatever the request says (KB_SECURE_COOKIES=1), for HTTPS-only sites.
     secure_cookies: bool = False
+    # Passages above which the vector index is approximate (KB_APPROXIMATE_ABOVE); None means the measured
+    # default (see indexer/store/vectors.py).
+    approximate_above: int | None = None
     # Per-language trust in the dense and lexical sides, e.g. "nb=0.3:1,en=1:1" (see indexer/retrieval/fusion.py).
     fusion_weights: str | None = None
 
@@ -66,6 +69,7 @@ class Settings:
             editor_token=env.get("KB_EDITOR_TOKEN") or None,
             proxy_hops=_whole_number(env, "KB_PROXY_HOPS", cls.proxy_hops, minimum=0),
             secure_cookies=_flag(env, "KB_SECURE_COOKIES", cls.secure_cookies),
+            approximate_above=_whole_number(env, "KB_APPROXIMATE_ABOVE", None, minimum=0),
         )
         return settings.with_overrides(**overrides)
 

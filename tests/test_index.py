@@ -101,7 +101,7 @@ def test_strict_build_fails_and_leaves_the_live_index(mini_settings, mini_kb, em
 
 def test_a_crashed_build_leaves_the_live_index(mini_settings, embedder, monkeypatch):
     live = build_index(mini_settings, embedder=embedder).version
-    from indexer.store import lifecycle as store
+    from indexer.store import vectors as store
 
     def explode(*args, **kwargs):
         raise OSError(28, "No space left on device")

@@ -26,7 +26,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from ..errors import IndexLocked, IndexNotFound, KBError, NotFound, QueryError
@@ -41,6 +40,7 @@ from .schema import (
     SENTENCES_SCHEMA,
     VERSION_NAME,
 )
+from .vectors import write_vectors
 
 # Versions kept after a build: the live one and the two before it, for a server still reading them.
 KEEP_VERSIONS = 3
@@ -167,6 +167,7 @@ class VersionWriter:
         self.partial = root.versions / f"{name}.partial"
         self.partial.mkdir(parents=True)
         self._based = base is not None
+        self._base = base
         if base is not None:
             shutil.copyfile(base.path / "meta.sqlite", self.partial / "meta.sqlite")
         self._db = sqlite3.connect(self.partial / "meta.sqlite")
@@ -179,6 +180,7 @@ class VersionWriter:
         self._added: list[tuple[dict, list[dict], list[dict], int]] = []
         self._sentences: list[tuple[str, int, int, str, bytes]] = []
         self._resentenced: list[str] = []
+        self.vector_info: dict = {}
 
     def keep_article(self, article_id: str, passage_ids: np.ndarray, vectors: np.ndarray) -> None:
         """Keep an article of the base version as it is, its passages (`passage_ids` there) next in order."""
@@ -254,11 +256,14 @@ class VersionWriter:
     def commit(
         self, manifest: dict, dimension: int, lexical: LexicalIndex, synonyms: list | None = None,
         placeholders: dict | None = None, routes: dict | None = None, article_warnings: dict | None = None,
+        approximate_above: int | None = None, questions: np.ndarray | None = None,
     ) -> Path:
         """Write the FAISS index, the lexical index and the manifest, flush them, and move the version into place.
 
         `article_warnings` (path to [line, message] pairs) is kept so later builds report them while the
-        articles stay unchanged."""
+        articles stay unchanged. Above `approximate_above` passages the vector index is approximate, its
+        recall measured on `questions` (see vectors); how it was built is in the manifest's `vectors` and
+        in `self.vector_info`."""
         if self._based:
             self._apply_to_base()
         self._db.execute("DELETE FROM sentences WHERE article_id IN (SELECT value FROM json_each(?))",
@@ -269,10 +274,8 @@ class VersionWriter:
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
         if lexical.size != len(vectors):
             raise KBError(f"lexical index has {lexical.size} passages, the vector index {len(vectors)}")
-        index = faiss.IndexFlatIP(dimension)
-        if len(vectors):
-            index.add(vectors)
-        faiss.write_index(index, str(self.partial / "index.faiss"))
+        self.vector_info = write_vectors(self.partial, vectors, dimension, approximate_above, questions,
+                                         self._base.index if self._base is not None else None)
         (self.partial / "lexical").mkdir()
         lexical.save(self.partial / "lexical")
         (self.partial / "synonyms.json").write_text(json.dumps(synonyms or [], ensure_ascii=False), encoding="utf-8")
@@ -284,8 +287,8 @@ class VersionWriter:
                                                     encoding="utf-8")
         self._db.commit()
         self._db.close()
-        manifest = dict(manifest, format=FORMAT_VERSION, version=self.name)
-        manifest["counts"] = dict(manifest.get("counts", {}), passages=int(index.ntotal))
+        manifest = dict(manifest, format=FORMAT_VERSION, version=self.name, vectors=self.vector_info)
+        manifest["counts"] = dict(manifest.get("counts", {}), passages=len(vectors))
         (self.partial / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )

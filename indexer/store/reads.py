@@ -9,7 +9,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from ..embedding.catalog import canonical_name
@@ -20,6 +19,7 @@ from ..routing.routes import Routes
 from ..text.lexical import LexicalIndex
 from ..text.termcounts import TermCounts
 from .schema import FORMAT_VERSION, SENTENCE_VECTOR_DTYPE
+from .vectors import VECTORS_FILE, VectorIndex
 
 # Filters an agent may combine, and the article column each one reads.
 FILTER_COLUMNS = {"lang": "a.lang", "category": "a.category", "audience": "a.audience"}
@@ -31,7 +31,8 @@ MAX_ARTICLE_REFERENCE_CHARS = 500
 
 
 class IndexVersion:
-    """A built version opened for reading: vectors in memory, metadata through per-thread SQLite handles."""
+    """A built version opened for reading: vectors memory-mapped (see vectors), metadata through per-thread
+    SQLite handles."""
 
     def __init__(self, path: Path, formats: tuple[int, ...] = (FORMAT_VERSION,)):
         """Open the version at `path`; IndexMismatch unless its format is one of `formats` (a build may reuse
@@ -49,7 +50,7 @@ class IndexVersion:
         if not isinstance(self.manifest.get("model"), dict) or not isinstance(self.manifest.get("version"), str):
             raise IndexCorrupt(f"index version {self.path.name} cannot be opened: manifest.json lacks the model or "
                                "version; rebuild it with: kb index")
-        self.index = self._part("index.faiss", lambda path: faiss.read_index(str(path)))
+        self.index = self._part(VECTORS_FILE, lambda path: VectorIndex(path, self.manifest.get("vectors")))
         self._lexical: LexicalIndex | None = None
         self.synonyms = self._part("synonyms.json",
                                    lambda path: Synonyms(json.loads(path.read_text(encoding="utf-8"))))
@@ -198,19 +199,7 @@ class IndexVersion:
 
     def search(self, vector: np.ndarray, count: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(passage id, score) pairs, best first, only among `allowed` passages when a mask is given."""
-        params = None
-        if allowed is not None:
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            if len(ids) == 0:
-                return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-            count = min(count, len(ids))
-        count = min(count, self.index.ntotal)
-        if count <= 0:
-            return []
-        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        scores, ids = self.index.search(query, count, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return self.index.search(vector, count, allowed)
 
     def vectors(self) -> np.ndarray:
         """All stored vectors, row i for passage id i (to reuse them in the next build)."""

@@ -189,8 +189,9 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, directory: Path) -> LexicalIndex:
-        """Read an index written by `save` (the term counts are read when a build asks for them)."""
-        model = bm25s.BM25.load(str(directory), mmap=False, allow_pickle=False)
+        """Read an index written by `save` (the term counts are read when a build asks for them), its score
+        arrays memory-mapped read-only so the workers of a server share them."""
+        model = bm25s.BM25.load(str(directory), mmap=True, allow_pickle=False)
         size = int((Path(directory) / "size.txt").read_text(encoding="utf-8"))
         return cls(model, size)
 

@@ -1,0 +1,255 @@
+"""A version's vector index: exact inner product up to a size, an inverted file (IVF) above it, memory-mapped.
+
+Exact search costs time in proportion to the passages: about 1 ms at 20,000 and 60 ms at a million on one
+core (bench/scale.py). Above `approximate_above` passages the vectors go into a FAISS IndexIVFFlat: the
+passages are grouped around about 4·√n centroids and a question reads only the `nprobe` groups closest to
+it. `nprobe` is chosen when the version is built, as the smallest that finds at least 97 % of the exact
+top 10 for a sample of questions, and that recall is kept in the manifest with the other parameters.
+
+HNSW was the other candidate: it holds a graph beside the full vectors (M=32 adds 256 bytes a passage),
+its build at a million passages is slower than IVF's training on one core, and it cannot be narrowed to
+a filter's passages as cheaply; IVF keeps only the vectors and their ids, so it was taken, not measured.
+
+Both kinds are read memory-mapped and read-only (FAISS's IO_FLAG_MMAP_IFC): the vectors stay in the page
+cache, shared by every gunicorn worker, instead of a private copy per worker.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+# The file the vectors are kept in, inside a version.
+VECTORS_FILE = "index.faiss"
+# How an index is read: its vector storage mapped from the file, never written through.
+READ_FLAGS = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
+# Recall is measured at this depth, the results an agent looks at.
+RECALL_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class VectorTuning:
+    """When the vector index turns approximate, and how it is built and searched."""
+
+    # Exact below, IVF above. Exact FAISS on one core: about 6 ms at 100,000 passages and 60 ms at 1,000,000
+    # (issue 12, measured on this machine); below 20,000 it is about 1.2 ms and IVF has nothing to save
+    # (bench/scale.py prints both per size).
+    approximate_above: int = 20_000
+    # Centroids per square root of the passages: nlist 4·√n, FAISS's usual rule (4,000 lists at a million);
+    # bench/scale.py prints the nprobe each size needed for recall@10 0.97.
+    lists_per_sqrt: float = 4.0
+    # Training points per centroid: FAISS warns below 39; 64 keeps k-means to a part of the build
+    # (bench/scale.py prints the build time per size, 0.0 s of training for the 346-passage test KB).
+    train_per_list: int = 64
+    # The recall@10 against exact search that nprobe must reach on the sample of questions (issue 12 asks for
+    # 0.95 at a million; bench/scale.py and `kb index` print what each build reached).
+    target_recall: float = 0.97
+    # Questions the recall is measured on at build time (article titles, else held-out passages): 300 put a
+    # recall of 0.97 within about ±0.01
+    # (binomial standard error over 3,000 top-10 slots; tests/test_large_index.py uses the sample KB's 45).
+    recall_questions: int = 300
+    # A filtered search over at most this many passages runs exactly over them, read out of the index:
+    # as many as an exact index holds (approximate_above), so it costs about one exact search of 1.2 ms
+    # (bench/scale.py prints filtered latencies).
+    exact_subset_max: int = 20_000
+
+
+VECTORS = VectorTuning()
+
+
+def lists_for(count: int) -> int:
+    """How many IVF lists an index of `count` vectors gets."""
+    return max(1, min(count // 39, int(round(VECTORS.lists_per_sqrt * math.sqrt(count)))))
+
+
+def write_vectors(directory: Path, vectors: np.ndarray, dimension: int, approximate_above: int | None = None,
+                  questions: np.ndarray | None = None, base: VectorIndex | None = None) -> dict:
+    """Write `vectors` (row i for passage id i) as the version's vector index and say how it was built.
+
+    Exact up to `approximate_above` (VECTORS by default); above it an IVF index whose nprobe reaches the
+    target recall on `questions` (query vectors; held-out passages when none are given). `base`, the
+    previous version's index, lends its centroids when they still fit the size, so a build that changed a
+    few articles does not train again.
+    """
+    started = time.perf_counter()
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    limit = VECTORS.approximate_above if approximate_above is None else approximate_above
+    count = len(vectors)
+    if count <= limit:
+        index = faiss.IndexFlatIP(dimension)
+        if count:
+            index.add(vectors)
+        faiss.write_index(index, str(Path(directory) / VECTORS_FILE))
+        return {"kind": "exact", "approximate_above": limit}
+    nlist = lists_for(count)
+    centroids, trained_from = _centroids(vectors, nlist, base)
+    quantizer = faiss.IndexFlatIP(dimension)
+    quantizer.add(centroids)
+    index = faiss.IndexIVFFlat(quantizer, dimension, len(centroids), faiss.METRIC_INNER_PRODUCT)
+    index.is_trained = True
+    index.add(vectors)
+    index.make_direct_map()  # reconstruct by passage id: filtered searches and the next build read vectors back
+    built = time.perf_counter() - started
+    sample = _questions(vectors, questions)
+    nprobe, recall = _choose_nprobe(index, vectors, sample)
+    index.nprobe = nprobe
+    faiss.write_index(index, str(Path(directory) / VECTORS_FILE))
+    return {
+        "kind": "ivf", "approximate_above": limit, "nlist": int(index.nlist), "nprobe": nprobe,
+        "recall_at_10": round(recall, 4), "recall_questions": len(sample),
+        "recall_sample": "questions" if questions is not None and len(questions) else "passages",
+        "target_recall": VECTORS.target_recall, "centroids": trained_from, "build_seconds": round(built, 2),
+    }
+
+
+def _centroids(vectors: np.ndarray, nlist: int, base: VectorIndex | None) -> tuple[np.ndarray, str]:
+    """The IVF centroids: the base version's when their number is within a factor of two of `nlist`, else
+    k-means on a sample of the vectors."""
+    if base is not None and base.kind == "ivf" and base.d == vectors.shape[1] and \
+            nlist / 2 <= base.nlist <= nlist * 2:
+        return base.centroids(), f"kept from {base.path.parent.name}"
+    sample = vectors
+    wanted = nlist * VECTORS.train_per_list
+    if len(vectors) > wanted:
+        sample = vectors[np.sort(np.random.default_rng(0).choice(len(vectors), wanted, replace=False))]
+    kmeans = faiss.Kmeans(vectors.shape[1], nlist, niter=20, seed=1, spherical=True, verbose=False)
+    kmeans.train(sample)
+    return kmeans.centroids, f"trained on {len(sample):,} vectors"
+
+
+def _questions(vectors: np.ndarray, questions: np.ndarray | None) -> np.ndarray:
+    """Up to `recall_questions` query vectors: the given ones, else passages drawn at random."""
+    rng = np.random.default_rng(2)
+    if questions is not None and len(questions):
+        questions = np.asarray(questions, dtype=np.float32).reshape(len(questions), -1)
+        if len(questions) > VECTORS.recall_questions:
+            questions = questions[rng.choice(len(questions), VECTORS.recall_questions, replace=False)]
+        return np.ascontiguousarray(questions)
+    count = min(VECTORS.recall_questions, len(vectors))
+    return np.ascontiguousarray(vectors[rng.choice(len(vectors), count, replace=False)])
+
+
+def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
+    """The share of each row's true top ids that were found, averaged over the rows."""
+    if not len(truth):
+        return 1.0
+    hits = [len(set(row[row >= 0].tolist()) & set(true[true >= 0].tolist())) / max(1, int((true >= 0).sum()))
+            for row, true in zip(found, truth, strict=True)]
+    return float(np.mean(hits))
+
+
+def exact_top(vectors: np.ndarray, questions: np.ndarray, depth: int = RECALL_DEPTH) -> np.ndarray:
+    """Ids of the `depth` best vectors for each question by exact inner product."""
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    return flat.search(questions, min(depth, len(vectors)))[1]
+
+
+def _choose_nprobe(index, vectors: np.ndarray, questions: np.ndarray) -> tuple[int, float]:
+    """The smallest nprobe (doubling from 1) whose recall@10 on `questions` reaches the target, and its recall."""
+    truth = exact_top(vectors, questions)
+    nprobe, recall = 1, 0.0
+    while True:
+        index.nprobe = nprobe
+        recall = recall_at(index.search(questions, truth.shape[1])[1], truth)
+        if recall >= VECTORS.target_recall or nprobe >= index.nlist:
+            return nprobe, recall
+        nprobe = min(index.nlist, nprobe * 2)
+
+
+class VectorIndex:
+    """The vectors of one version, read memory-mapped, searched exactly or through IVF lists."""
+
+    def __init__(self, path: Path, info: dict | None = None):
+        self.path = Path(path)
+        self.info = dict(info or {})
+        self._index = faiss.read_index(str(self.path), READ_FLAGS)
+        self._ivf = faiss.extract_index_ivf(self._index) if isinstance(self._index, faiss.IndexIVF) else None
+        if self._ivf is not None:
+            self._ivf.nprobe = int(self.info.get("nprobe", self._ivf.nprobe))
+            if self._ivf.direct_map.type == faiss.DirectMap.NoMap:
+                raise ValueError("the IVF index has no map from passage ids")
+
+    @property
+    def kind(self) -> str:
+        """"exact" or "ivf"."""
+        return "exact" if self._ivf is None else "ivf"
+
+    @property
+    def ntotal(self) -> int:
+        """How many vectors the index holds."""
+        return int(self._index.ntotal)
+
+    @property
+    def d(self) -> int:
+        """The vectors' length."""
+        return int(self._index.d)
+
+    @property
+    def nlist(self) -> int:
+        """IVF lists (1 for an exact index)."""
+        return int(self._ivf.nlist) if self._ivf is not None else 1
+
+    @property
+    def nprobe(self) -> int:
+        """IVF lists a search reads (1 for an exact index)."""
+        return int(self._ivf.nprobe) if self._ivf is not None else 1
+
+    def centroids(self) -> np.ndarray:
+        """The IVF centroids, for the next build to keep."""
+        return self._ivf.quantizer.reconstruct_n(0, self._ivf.nlist)
+
+    def reconstruct(self, passage_id: int) -> np.ndarray:
+        """One passage's vector."""
+        return self._index.reconstruct(int(passage_id))
+
+    def reconstruct_n(self, start: int, count: int) -> np.ndarray:
+        """The vectors of passages start .. start+count-1."""
+        if count <= 0:
+            return np.zeros((0, self.d), dtype=np.float32)
+        return self._index.reconstruct_n(int(start), int(count))
+
+    def reconstruct_batch(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors of the given passage ids, in that order."""
+        return self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+
+    def search(self, query: np.ndarray, count: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(passage id, score) pairs, best first, among `allowed` (a mask over passage ids) when given.
+
+        With IVF, a filter that leaves few passages is searched exactly over them, since few of them sit in
+        the lists a question reads; a wider one probes more lists, in proportion to what it leaves out.
+        """
+        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, -1)
+        params = None
+        if allowed is not None:
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            if len(ids) == 0:
+                return []
+            count = min(count, len(ids))
+            if self._ivf is None:
+                params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            elif len(ids) <= VECTORS.exact_subset_max:
+                return _exact_over(self.reconstruct_batch(ids), ids, query[0], count)
+            else:
+                bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+                probes = min(self._ivf.nlist, math.ceil(self._ivf.nprobe * self.ntotal / len(ids)))
+                params = faiss.SearchParametersIVF(sel=faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap)),
+                                                   nprobe=probes)
+        count = min(count, self.ntotal)
+        if count <= 0:
+            return []
+        scores, found = self._index.search(query, count, params=params)
+        return [(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True) if i >= 0]
+
+
+def _exact_over(matrix: np.ndarray, ids: np.ndarray, query: np.ndarray, count: int) -> list[tuple[int, float]]:
+    """The best `count` of the vectors in `matrix` (row j is passage ids[j]) by inner product."""
+    scores = matrix @ query
+    top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(ids[j]), float(scores[j])) for j in top]
