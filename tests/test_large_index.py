@@ -101,11 +101,12 @@ def test_the_same_top_results_as_exact_for_real_questions(ivf_index, sample_inde
     assert np.mean(overlaps) >= 0.95
 
 
-@pytest.mark.parametrize("subset_max", [VECTORS.exact_subset_max, 10])
-def test_filters_narrow_the_approximate_search(ivf_index, sample_index, embedder, monkeypatch, subset_max):
-    """A filter over few passages is searched exactly over them; over many (the limit set to 10), through the
-    IVF lists with more of them probed. Either way only allowed passages come back, as exact search finds."""
-    monkeypatch.setattr(vectors_module, "VECTORS", dataclasses.replace(VECTORS, exact_subset_max=subset_max))
+@pytest.mark.parametrize("ratio", [0.0, 1e9])
+def test_filters_narrow_the_approximate_search(ivf_index, sample_index, embedder, monkeypatch, ratio):
+    """A filter's passages are searched exactly over them (reading them made free) or through the IVF lists
+    with more of them probed (reading made dear). Either way only allowed passages come back, as exact
+    search finds them."""
+    monkeypatch.setattr(vectors_module, "VECTORS", dataclasses.replace(VECTORS, subset_cost_ratio=ratio))
     approximate, exact = Searcher(ivf_index[0], embedder), Searcher(sample_index, embedder)
     for filters in ({"lang": "en"}, {"audience": "internal"}, {"lang": "nb", "category": "retur"}):
         allowed = approximate.version.allowed(filters)
@@ -117,7 +118,7 @@ def test_filters_narrow_the_approximate_search(ivf_index, sample_index, embedder
             truth = exact.version.search(vector, 10, exact.version.allowed(filters))
             assert found and all(allowed[i] for i, _ in found)
             overlaps.append(len({i for i, _ in found} & {i for i, _ in truth}) / len(truth))
-        if allowed.sum() <= subset_max:
+        if ratio == 0.0:
             assert overlaps == [1.0] * len(overlaps)
         assert np.mean(overlaps) >= 0.9
         results = approximate.search(QUESTIONS[0], filters=filters).results
