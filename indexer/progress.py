@@ -18,8 +18,9 @@ LOG_STEP_PERCENT = 5
 
 
 def track(items: Sequence[Item], label: str, weights: Sequence[int] | None = None,
-          unit: str = "passages") -> Iterator[Item]:
-    """Yield `items` while showing progress on standard error; `weights` counts the units each item holds."""
+          unit: str = "texts") -> Iterator[Item]:
+    """Yield `items` while showing progress on standard error; `weights` counts the units each item holds (texts:
+    an index build embeds passages and the reply sentences cut from them in one run)."""
     weights = list(weights) if weights is not None else [1] * len(items)
     total = sum(weights)
     if sys.stderr.isatty():
