@@ -1,14 +1,17 @@
 """A version's vector index: exact inner product up to a size, an inverted file (IVF) above it, memory-mapped.
 
-Exact search costs time in proportion to the passages: about 1 ms at 20,000 and 60 ms at a million on one
-core (bench/scale.py). Above `approximate_above` passages the vectors go into a FAISS IndexIVFFlat: the
-passages are grouped around about 4·√n centroids and a question reads only the `nprobe` groups closest to
-it. `nprobe` is chosen when the version is built, as the smallest that finds at least 99 % of the exact
-top 10 for a sample of questions, and that recall is kept in the manifest with the other parameters.
+Exact search costs time in proportion to the passages: 3.2 ms at 20,000, 15 ms at 100,000 and 162 ms at a
+million on one core (bench/scale.py). Above `approximate_above` passages the vectors go into a FAISS
+IndexIVFFlat: the passages are grouped around about 4·√n centroids and a question reads only the `nprobe`
+groups closest to it (4.2 ms at 100,000, 6.4 ms at a million). `nprobe` is chosen when the version is
+built, as the smallest that finds at least 99 % of the exact top 10 for a sample of questions, and that
+recall is kept in the manifest with the other parameters.
 
-HNSW was the other candidate: it holds a graph beside the full vectors (M=32 adds 256 bytes a passage),
-its build at a million passages is slower than IVF's training on one core, and it cannot be narrowed to
-a filter's passages as cheaply; IVF keeps only the vectors and their ids, so it was taken, not measured.
+HNSW, the other candidate, was not measured: it keeps a graph beside the full vectors (M=32 adds 256 bytes
+to the 1,536 of a passage's vector), grows by insertion only, and a filter that leaves few passages walks
+it poorly, while IVF keeps the vectors and their ids alone, trains once and keeps its centroids from one
+build to the next, and narrows to a filter by probing more lists; with it the recall and memory targets
+of issue 12 were met (bench/scale.py, README).
 
 Both kinds are read memory-mapped and read-only (FAISS's IO_FLAG_MMAP_IFC): the vectors stay in the page
 cache, shared by every gunicorn worker, instead of a private copy per worker.
@@ -36,28 +39,28 @@ RECALL_DEPTH = 10
 class VectorTuning:
     """When the vector index turns approximate, and how it is built and searched."""
 
-    # Exact below, IVF above. Exact FAISS on one core: about 6 ms at 100,000 passages and 60 ms at 1,000,000
-    # (issue 12, measured on this machine); below 20,000 it is about 1.2 ms and IVF has nothing to save
-    # (bench/scale.py prints both per size).
+    # Exact below, IVF above. bench/scale.py, one thread, load average 1.3-2.0: exact FAISS p50 3.2 ms at
+    # 20,000 passages, 14.7 ms at 100,000 (IVF 4.2 ms), 162 ms at 1,000,000 (IVF 6.4 ms). At 20,000 exact is
+    # an eighth of a 25 ms /api/search and finds everything, so IVF has too little to save below it.
     approximate_above: int = 20_000
-    # Centroids per square root of the passages: nlist 4·√n, FAISS's usual rule (4,000 lists at a million);
-    # bench/scale.py prints the nprobe each size needed for recall@10 0.97.
+    # Centroids per square root of the passages: nlist 4·√n, FAISS's usual rule. bench/scale.py: 1,265 lists
+    # at 100,000 passages needed nprobe 111 for recall 0.99 (4.2 ms); 4,000 at a million, nprobe 45 (6.4 ms).
     lists_per_sqrt: float = 4.0
-    # Training points per centroid: FAISS warns below 39; 64 keeps k-means to a part of the build
-    # (bench/scale.py prints the build time per size, 0.0 s of training for the 346-passage test KB).
+    # Training points per centroid: FAISS warns below 39. bench/scale.py: training and filling the lists took
+    # 16.8 s of a 42.9 s build at 100,000 passages and 290 s of 480 s at a million.
     train_per_list: int = 64
     # The recall@10 against exact search that nprobe must reach on the sample of titles. bench/scale.py at
     # 100,000 passages: nprobe chosen for 0.97 on titles (66 of 1,265 lists) gave 0.941 on 200 agent
-    # questions, below the 0.95 issue 12 asks for; 128 lists gave 0.994 on titles and 0.989 on questions.
+    # questions, below the 0.95 issue 12 asks for; chosen for 0.99, 0.982 at 100,000 and 0.969 at a million.
     target_recall: float = 0.99
     # Questions the recall is measured on at build time (article titles, else held-out passages): 300 put a
-    # recall of 0.97 within about ±0.01
-    # (binomial standard error over 3,000 top-10 slots; tests/test_large_index.py uses the sample KB's 45).
+    # recall of 0.99 within about ±0.002 (binomial standard error over 3,000 top-10 slots; bench/scale.py
+    # and tests/test_large_index.py, which has the sample KB's 45 titles).
     recall_questions: int = 300
     # A filtered search runs exactly over the passages it allows when reading them out of the index costs
     # less than the IVF lists it would scan: reading one costs about as much as scanning this many.
-    # bench/scale.py at 100,000 passages: 0.95 µs a passage read (9.5 ms for 10,000), 0.05 µs a passage
-    # scanned (5.1 ms for all); exact 4.0 ms against IVF 4.1 ms for a filter leaving 5,000.
+    # Measured on bench/scale.py's 100,000-passage index: 0.95 µs a passage read (9.5 ms for 10,000), 0.05 µs
+    # a passage scanned (5.1 ms for all); exact 4.0 ms against IVF 4.1 ms for a filter leaving 5,000.
     subset_cost_ratio: float = 20.0
 
 
