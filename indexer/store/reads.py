@@ -211,12 +211,11 @@ class IndexVersion:
         """Passage rows joined with their article's fields, keyed by passage id."""
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
         rows = self._db.execute(
             "SELECT p.id, p.article_id, p.ordinal, p.heading_path, p.anchor, p.text, a.title, a.lang, a.path,"
             " a.category, a.audience, a.owner, a.updated, a.review_by, a.products, a.tags"
-            f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN ({marks})",
-            ids,
+            f" FROM passages p JOIN articles a ON a.id = p.article_id WHERE p.id IN {_IDS}",
+            (_id_list(ids),),
         ).fetchall()
         return {row["id"]: row for row in rows}
 
@@ -302,12 +301,11 @@ class IndexVersion:
         keyed by passage id; a passage with none is left out."""
         if not passage_ids:
             return {}
-        marks = ",".join("?" * len(passage_ids))
         rows = self._db.execute(
             "SELECT p.id, s.text, s.vector FROM passages p JOIN sentences s"
             " ON s.article_id = p.article_id AND s.ordinal = p.ordinal"
-            f" WHERE p.id IN ({marks}) ORDER BY p.id, s.position",  # noqa: S608
-            passage_ids,
+            f" WHERE p.id IN {_IDS} ORDER BY p.id, s.position",
+            (_id_list(passage_ids),),
         )
         found: dict[int, list[tuple[str, np.ndarray]]] = {}
         for passage_id, text, vector in rows:
@@ -331,8 +329,7 @@ class IndexVersion:
         """The analysed keyword terms of the given passages, one list per passage found."""
         if not ids:
             return []
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(f"SELECT terms FROM passages WHERE id IN ({marks})", ids).fetchall()  # noqa: S608
+        rows = self._db.execute(f"SELECT terms FROM passages WHERE id IN {_IDS}", (_id_list(ids),)).fetchall()
         return [row["terms"].split() for row in rows]
 
     def all_passages(self) -> list[sqlite3.Row]:
@@ -358,6 +355,14 @@ class IndexVersion:
         if connection is not None:
             connection.close()
             self._local.db = None
+
+
+# A list of passage ids bound as one JSON parameter: any number of them, and no SQL written from data.
+_IDS = "(SELECT value FROM json_each(?))"
+
+
+def _id_list(ids) -> str:
+    return json.dumps([int(passage_id) for passage_id in ids])
 
 
 def _manifest(text: str) -> dict:
