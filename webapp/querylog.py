@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask import current_app, request
 
 from indexer.assist import AssistResponse
-from indexer.assist.values import without_values
 from indexer.errors import FeedbackOff, KBError
 from indexer.retrieval.search import SearchResponse
-from indexer.text.privacy import mask_filters
 
 # A search id as the store makes them (secrets.token_urlsafe(12)); anything else is not looked up.
 MAX_SEARCH_ID_CHARS = 32
@@ -45,10 +43,7 @@ def log_search(response: SearchResponse, mode: str, after: str | None = None) ->
         return None
     after = (after or "")[:MAX_SEARCH_ID_CHARS] or None
     try:
-        known = current_app.extensions["kb.searcher"].version.facets()
-        return feedback.log_search(query=response.query, lang=response.lang, mode=mode,
-                                   filters=mask_filters(response.filters or {}, known), index_version=response.version,
-                                   results=response.results, signals=response.signals or {}, after=after)
+        return feedback.log_search(**response.log_entry(mode), after=after)
     except KBError as exc:
         current_app.logger.warning("search not logged: %s", exc)
         return None
@@ -62,13 +57,7 @@ def log_assist(response: AssistResponse) -> tuple[str | None, list[str | None]]:
     if feedback is None:
         return None, [None] * len(response.needs)
     try:
-        known = current_app.extensions["kb.searcher"].version.facets()
-        searches = [{"query": without_values(need.query, response.values), "lang": need.search.lang,
-                     "mode": "hybrid", "filters": mask_filters(need.search.filters or {}, known),
-                     "index_version": need.search.version, "results": need.search.results,
-                     "signals": need.search.signals or {}} for need in response.needs]
-        return feedback.log_assist(channel=response.channel, lang=response.lang, values=response.values,
-                                   searches=searches)
+        return feedback.log_assist(**response.log_entries())
     except KBError as exc:
         current_app.logger.warning("assist not logged: %s", exc)
         return None, [None] * len(response.needs)

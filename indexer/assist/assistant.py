@@ -62,6 +62,13 @@ class AssistResponse:
                 "needs": [need.as_dict() for need in self.needs], "values": self.values, "reply": self.reply,
                 "set_aside": self.set_aside}
 
+    def log_entries(self) -> dict:
+        """What the query log records of this request: its values (masked by the store) and each need as a
+        search of its own, without the names and numbers the message gave."""
+        searches = [{**need.search.log_entry("hybrid"), "query": without_values(need.query, self.values)}
+                    for need in self.needs]
+        return {"channel": self.channel, "lang": self.lang, "values": self.values, "searches": searches}
+
 
 class Assistant:
     """Answers pasted messages and conversations with the searcher it is given; safe to share between threads."""

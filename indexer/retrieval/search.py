@@ -19,6 +19,7 @@ from ..replies.suggest import ReplySuggester
 from ..store import IndexRoot, IndexVersion
 from ..text.language import detect_language
 from ..text.lexical import ANALYZER, KEYWORDS
+from ..text.privacy import mask_filters
 from ..vocabulary import AUDIENCES, CHANNELS, LANGUAGES, MODES
 from .centring import CentredVectors, centring_for
 from .fusion import FusionWeights, dense_needed, fuse, parse_weights, weights_for
@@ -84,6 +85,14 @@ class SearchResponse:
             "index_version": self.version, "signals": self.signals or {}, "urgent": self.urgent or [],
             "results": self.results,
         }
+
+    def log_entry(self, mode: str) -> dict:
+        """What the query log records of this search (the store masks the text): filters whose values are
+        not the index's own facets are masked here, since a client may type anything into them."""
+        known = self.searched.facets() if self.searched is not None else {}
+        return {"query": self.query, "lang": self.lang, "mode": mode,
+                "filters": mask_filters(self.filters or {}, known), "index_version": self.version,
+                "results": self.results, "signals": self.signals or {}}
 
 
 def visible_text(text: str) -> str:
