@@ -34,3 +34,20 @@ def process_cpu_ms(pid: int) -> float:
         except FileNotFoundError:
             continue  # a thread or process that ended while it was read
     return total / 1e6
+
+
+def process_memory(pid: int) -> dict:
+    """PSS (shared pages counted once per process sharing them), its file-backed and anonymous parts and RSS
+    of one process, in MB, from /proc/<pid>/smaps_rollup."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if rest.strip().endswith("kB"):
+            fields[name] = int(rest.split()[0]) / 1024
+    return {"pid": pid, "pss_mb": round(fields.get("Pss", 0), 1), "rss_mb": round(fields.get("Rss", 0), 1),
+            "pss_file_mb": round(fields.get("Pss_File", 0), 1), "pss_anon_mb": round(fields.get("Pss_Anon", 0), 1)}
+
+
+def worker_memory(master: int) -> list[dict]:
+    """process_memory of each gunicorn worker of the master `master`."""
+    return [process_memory(int(pid)) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]

@@ -5,7 +5,7 @@ replies off, each question asked once of each, in the same run.
 
 Two servers run side by side, one per variant (one worker each), so neither answers from the other's
 caches, and every question is new to both. Questions: the agent questions of bench/agent_questions*.yaml,
-then the index's article titles as an agent would type them (lower case), all distinct. Printed per
+then the index's article titles and headings as an agent would type them (lower case), all distinct. Printed per
 variant: wall p50/p95 over one client, and the server's CPU per request (which the load does not inflate);
 then the ratio replies-on p95 / replies-off p95 (target ≤ 1.3).
 """
@@ -19,29 +19,15 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
+from _questions import distinct_questions  # noqa: E402
 from _server import get_json, search_url, serve, stop  # noqa: E402
 from _stats import load_average, percentile, process_cpu_ms  # noqa: E402
 
-from indexer.store import IndexRoot  # noqa: E402
-
 VARIANTS = {"replies on": {}, "replies off": {"replies": "0"}}
-
-
-def distinct_questions(index_dir: Path, count: int) -> list[str]:
-    """Up to `count` distinct questions: the written agent questions first, then article titles."""
-    written = []
-    for path in sorted(BENCH.glob("agent_questions*.yaml")):
-        written += [item["question"] for item in yaml.safe_load(path.read_text(encoding="utf-8"))]
-    version = IndexRoot(index_dir).open_current()
-    titles = [row["title"].lower() for row in version.articles()]
-    version.close()
-    return list(dict.fromkeys(written + titles))[:count]
 
 
 def main() -> int:

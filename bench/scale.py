@@ -39,7 +39,7 @@ import faiss  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 from _server import get_json, search_url, serve, stop  # noqa: E402
-from _stats import load_average, percentile  # noqa: E402
+from _stats import load_average, percentile, worker_memory  # noqa: E402
 
 from indexer.config import Settings  # noqa: E402
 from indexer.embedding import embedder_for  # noqa: E402
@@ -169,22 +169,6 @@ def vector_timings(index_dir: Path, query_vectors: np.ndarray) -> dict:
     return {"vector_p50_ms": statistics.median(shipped), "vector_p95_ms": percentile(shipped, 0.95),
             "exact_p50_ms": statistics.median(exact), "exact_p95_ms": percentile(exact, 0.95),
             "recall_questions": round(recall, 4), "filtered": filtered}
-
-
-def worker_memory(master: int) -> list[dict]:
-    """PSS and its shared part per gunicorn worker, in MB."""
-    workers = [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-    found = []
-    for pid in workers:
-        fields = {}
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            name, _, rest = line.partition(":")
-            if rest.strip().endswith("kB"):
-                fields[name] = int(rest.split()[0]) / 1024
-        found.append({"pid": pid, "pss_mb": round(fields.get("Pss", 0), 1), "rss_mb": round(fields.get("Rss", 0), 1),
-                      "pss_file_mb": round(fields.get("Pss_File", 0), 1),
-                      "pss_anon_mb": round(fields.get("Pss_Anon", 0), 1)})
-    return found
 
 
 def through_http(index_dir: Path, asked: list[str], workers: int, onnx_dir: Path) -> dict:
