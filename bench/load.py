@@ -10,9 +10,10 @@ run and no cache answers it (the agent questions of bench/agent_questions*.yaml,
 and headings, lower-cased). A level runs for `--seconds` or its share of the pool, whichever ends first.
 Printed per level: requests/s, p50/p95/p99, errors, the server's CPU per request (all its processes, from
 the scheduler) and the load average after it; the PSS of the master and of each worker after the levels;
-then the floor over the questions the one-client level asked with replies on, one at a time: the question
-embedded (embed_queries), the index's own FAISS search and bm25s search for as many candidates as a search
-asks, p50/p95, and server p95 / floor p95 at one client for both variants.
+then the floor, run after the first level with the server idle, over the questions that level asked with
+replies on, one at a time: the question embedded (embed_queries), the index's own FAISS search and bm25s
+search for as many candidates as a search asks, p50/p95, and server p95 / floor p95 at one client for both
+variants.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from indexer.text.lexical import ANALYZER  # noqa: E402
 from indexer.vocabulary import LANGUAGES  # noqa: E402
 
 VARIANTS = {"replies on": {}, "replies off": {"replies": "0"}}
+WARM_UP_PER_WORKER = 8
 
 
 class Pool:
@@ -134,21 +136,28 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=None,
                         help="at most this many requests per level and variant (default: the pool's share)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None, help="KB_THREADS for kb serve (default: its own)")
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     levels = [int(part) for part in args.clients.split(",") if part.strip()]
 
     questions = distinct_questions(args.index)
+    # The last few, asked concurrently before the levels, warm every worker up; they are not asked again.
+    warm, questions = questions[-WARM_UP_PER_WORKER * args.workers:], questions[: -WARM_UP_PER_WORKER * args.workers]
     share = len(questions) // (len(levels) * len(VARIANTS))
     quota = min(args.count, share) if args.count else share
     pool = Pool(questions)
     summary: dict = {"index": str(args.index), "k": args.k, "workers": args.workers, "questions": len(questions),
                      "quota_per_level": quota, "load_before": load_average(), "levels": []}
     began = time.perf_counter()
-    process, base = serve(args.index, workers=args.workers)
+    env = {"KB_THREADS": str(args.threads)} if args.threads else None
+    process, base = serve(args.index, workers=args.workers, env=env)
     summary["start_seconds"] = round(time.perf_counter() - began, 2)
     try:
+        warming = Pool(warm)
+        warming.left = len(warm)
+        level(base, args.workers * 2, 60, warming, {}, args.k)
         one_client: dict[str, list[str]] = {}
         for clients in levels:
             for name, params in VARIANTS.items():
@@ -162,21 +171,25 @@ def main() -> int:
                 if clients == levels[0]:
                     one_client.setdefault(name, asked)
                 summary["levels"].append(row)
+            if "floor" not in summary:
+                # Next to the one-client levels, with the server idle, so the ratio compares like moments.
+                summary["floor"] = floor(args.index, one_client.get("replies on", []), args.k)
+                summary["floor"]["load"] = load_average()
         # After every level, so every worker has loaded the model and answered.
         summary["memory"] = {"master": process_memory(process.pid), "workers": worker_memory(process.pid)}
     finally:
         stop(process)
 
-    summary["floor"] = floor(args.index, one_client.get("replies on", []), args.k)
-    summary["floor"]["load"] = load_average()
     first = {row["variant"]: row for row in summary["levels"] if row["clients"] == levels[0]}
     summary["ratio_p95_to_floor"] = {name: round(row["p95_ms"] / summary["floor"]["p95_ms"], 2)
                                      for name, row in first.items()}
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
-    print(f"kb serve --workers {args.workers} on {args.index}: {len(questions)} distinct questions, at most {quota} "
-          f"per level, k={args.k}, up {summary['start_seconds']} s after start; {summary['load_before']} before")
+    threads = f" --threads {args.threads}" if args.threads else ""
+    print(f"kb serve --workers {args.workers}{threads} on {args.index}: {len(questions)} distinct questions, "
+          f"at most {quota} per level, k={args.k}, up {summary['start_seconds']} s after start; "
+          f"{summary['load_before']} before")
     for row in summary["levels"]:
         print(f"  {row['clients']:>3} clients {row['variant']:<11} {row['requests_per_s']:7.1f} req/s "
               f"({row['requests']} in {row['seconds']} s)  p50 {row['p50_ms']:7.1f}  p95 {row['p95_ms']:7.1f}  "

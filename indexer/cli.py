@@ -16,7 +16,7 @@ import textwrap
 import click
 
 from . import __version__
-from .config import DEFAULT_RESULTS, RESULTS_PER_NEED
+from .config import DEFAULT_RESULTS, RESULTS_PER_NEED, SERVING
 from .vocabulary import AUDIENCES, CHANNELS, EDITOR_SECTIONS, ERROR, INFO, LANGUAGES, MODES, REASON_SECTIONS, WARNING
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -297,17 +297,20 @@ def _format_scores(label: str, scores: dict) -> str:
 @model_option
 @click.option("--host", envvar="KB_HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", envvar="KB_PORT", type=int, default=5000, show_default=True, help="Port to listen on.")
-@click.option("--workers", envvar="KB_WORKERS", type=int, default=2, show_default=True,
-              help="Worker processes, each with its own copy of the model.")
+@click.option("--workers", envvar="KB_WORKERS", type=click.IntRange(1, 64), default=SERVING.workers, show_default=True,
+              help="Worker processes (env KB_WORKERS); they share the model, loaded before they start.")
+@click.option("--threads", envvar="KB_THREADS", type=click.IntRange(1, 64), default=SERVING.threads,
+              show_default=True, help="Request threads per worker (env KB_THREADS).")
 @click.option("--access-log", envvar="KB_ACCESS_LOG", type=click.Choice(["off", "paths", "full"]), default="paths",
               show_default=True,
               help="Request log on standard output (env KB_ACCESS_LOG): none, method/path/status only, or with "
                    "the masked query string, referrer, user agent and client network.")
-def serve_command(index_dir, model, host, port, workers, access_log):
+def serve_command(index_dir, model, host, port, workers, threads, access_log):
     """Serve the agent page and the JSON API with gunicorn.
 
     Each worker runs its model on one thread: on a small machine, several workers each with one thread
-    serve far more requests than threads fighting over the same cores.
+    serve far more requests than threads fighting over the same cores. The model is loaded once, before
+    the workers start, and they share its memory.
     """
     for variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
@@ -327,8 +330,10 @@ def serve_command(index_dir, model, host, port, workers, access_log):
         click.echo(f"Warning: {warning}", err=True)
     from webapp.serving import run_server
 
-    click.echo(f"Serving index {version.name} on http://{host}:{port}/ with {workers} worker(s)", err=True)
-    run_server(settings, {"WARM_UP": True}, host=host, port=port, workers=workers, access_log=access_log)
+    click.echo(f"Serving index {version.name} on http://{host}:{port}/ with {workers} worker(s) of {threads} "
+               "thread(s)", err=True)
+    run_server(settings, {"WARM_UP": True}, host=host, port=port, workers=workers, threads=threads,
+               access_log=access_log)
 
 
 @main.command("report")

@@ -19,6 +19,22 @@ RESULTS_PER_NEED = 3
 
 
 @dataclass(frozen=True)
+class ServingTuning:
+    """How `kb serve` runs gunicorn by default (`--workers`/KB_WORKERS, `--threads`/KB_THREADS)."""
+
+    # Worker processes, each running the model on one thread: one per core of the 2-core machine
+    # (bench/load.py, alchemy-nb, k=5, load average 5-7: 59.6 requests/s with replies at 8 clients, 0 errors).
+    workers: int = 2
+    # Request threads per worker (bench/load.py --clients 8 --threads N, replies on, load average 5.6-7.1):
+    # 1: 52.0 requests/s, p95 186.0 ms; 2: 55.1, p95 178.5 ms; 4: 52.4, p95 254.5 ms. The differences are
+    # within the shared machine's noise; 4 lets a worker read requests while its model runs.
+    threads: int = 4
+
+
+SERVING = ServingTuning()
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where the KB and the index live, which model embeds, and the KB's default language."""
 

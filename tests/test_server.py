@@ -172,3 +172,43 @@ def test_two_workers_together_allow_the_documented_sign_ins(sample_index, tmp_pa
             urllib.request.urlopen(right, timeout=30)  # noqa: S310 - loopback only
     assert statuses == [401] * 10 + [429] * 14
     assert caught.value.code == 429
+
+
+def worker_pids(master: int, count: int, seconds: float = 60) -> list[int]:
+    """The pids of a gunicorn master's `count` workers, once they are all running."""
+    deadline = time.monotonic() + seconds
+    while True:
+        pids = [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+        if len(pids) >= count or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.2)
+
+
+def cpu_ticks(pid: int) -> int:
+    """User and system time of every thread of a process, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def test_two_workers_run_the_model_loaded_before_the_fork(sample_index, tmp_path, kb_env):
+    """The master loads onnxruntime's session before gunicorn forks; both workers run it and answer right."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started: list = []
+    with running_server(sample_index.index_dir, tmp_path / "serve.log", "--workers", "2", "--threads", "2",
+                        env={**kb_env, "OMP_NUM_THREADS": "1"}, started=started) as base:
+        master = started[0].pid
+        assert "onnxruntime" in Path(f"/proc/{master}/maps").read_text()
+        workers = worker_pids(master, 2)
+        assert len(workers) == 2
+        before = {pid: cpu_ticks(pid) for pid in workers}
+        # Distinct questions, so each is embedded (no cached query vector) by whichever worker takes it.
+        questions = [f"hvor lenge er angreretten {'nå ' * n}" for n in range(40)]
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(
+                lambda question: get(base + "/api/search?" + urllib.parse.urlencode({"q": question, "k": 3})),
+                questions))
+        spent = {pid: cpu_ticks(pid) - before[pid] for pid in workers}
+    assert [status for status, _ in answers] == [200] * len(questions)
+    assert {json.loads(body)["results"][0]["article_id"] for _, body in answers} == {"retur/angrerett"}
+    assert min(spent.values()) > 0, spent

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-from indexer.config import Settings
+from indexer.config import SERVING, Settings
+from indexer.embedding import load_before_fork
 
 from .accesslog import DEFAULT_ACCESS_LOG, gunicorn_options
 from .refusals import MAX_REQUEST_LINE, EnvelopeWorker
@@ -27,15 +28,18 @@ class _KBServer(BaseApplication):
         return create_app(self.settings, self.app_config)
 
 
-def run_server(settings: Settings, app_config: dict, host: str, port: int, workers: int,
-               access_log: str = DEFAULT_ACCESS_LOG) -> None:
-    """Serve until interrupted; each worker builds its own app (and loads the model) after the fork."""
+def run_server(settings: Settings, app_config: dict, host: str, port: int, workers: int = SERVING.workers,
+               threads: int = SERVING.threads, access_log: str = DEFAULT_ACCESS_LOG) -> None:
+    """Serve until interrupted. The model is loaded here, before gunicorn forks, when its workers can run it
+    (see load_before_fork), so they share its memory; each worker builds its own app after the fork, since
+    open databases and threads do not survive one."""
+    load_before_fork(settings)
     options = {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
         "worker_class": EnvelopeWorker,
-        "threads": 4,
-        # Loading the model takes several seconds per worker.
+        "threads": max(1, threads),
+        # Loading the model (when it is not loaded before the fork) takes several seconds per worker.
         "timeout": 120,
         "preload_app": False,
         # As long as gunicorn allows; longer questions go in a POST body (see /api/search and /results).

@@ -11,6 +11,7 @@ Models load lazily, once per process; nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from .catalog import BACKENDS, MINILM, MULTILINGUAL_E5_SMALL, canonical_name, re
 from .protocol import Embedder, describe
 
 __all__ = ["BACKENDS", "MINILM", "MULTILINGUAL_E5_SMALL", "Embedder", "canonical_name", "describe", "embedder_for",
-           "get_embedder"]
+           "get_embedder", "load_before_fork"]
 
 _cache: dict[tuple, Embedder] = {}
 _cache_lock = threading.Lock()
@@ -29,6 +30,18 @@ _cache_lock = threading.Lock()
 def embedder_for(settings: Settings) -> Embedder:
     """The process-wide embedder the settings ask for (KB_MODEL, KB_BACKEND, KB_ONNX_DIR)."""
     return get_embedder(settings.model, settings.backend, settings.onnx_dir)
+
+
+def load_before_fork(settings: Settings) -> bool:
+    """Load the model now, in a server's master process, when its forked workers can run it: they then share
+    its memory instead of each loading a copy. Only onnxruntime on one thread qualifies (OMP_NUM_THREADS=1,
+    as `kb serve` sets by default): a session with an intra-op thread pool, or torch's, would hold threads
+    that a forked child does not have. Returns whether it loaded."""
+    name = canonical_name(settings.model)
+    if resolve_backend(name, settings.backend) != "onnx" or os.environ.get("OMP_NUM_THREADS") != "1":
+        return False
+    embedder_for(settings).model  # noqa: B018 - the property loads the session
+    return True
 
 
 def get_embedder(name: str = DEFAULT_MODEL, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
