@@ -23,7 +23,8 @@ class ServingTuning:
     """How `kb serve` runs gunicorn by default (`--workers`/KB_WORKERS, `--threads`/KB_THREADS)."""
 
     # Worker processes, each running the model on one thread: one per core of the 2-core machine
-    # (bench/load.py, alchemy-nb, k=5, load average 5-7: 59.6 requests/s with replies at 8 clients, 0 errors).
+    # (bench/load.py, alchemy-nb, k=5, median of 3 runs at load average 1.1-7.5: 91.6 requests/s with replies
+    # at 8 clients, 0 errors; server CPU 16-21 ms per request).
     workers: int = 2
     # Request threads per worker (bench/load.py --clients 8 --threads N, replies on, load average 5.6-7.1):
     # 1: 52.0 requests/s, p95 186.0 ms; 2: 55.1, p95 178.5 ms; 4: 52.4, p95 254.5 ms. The differences are
