@@ -113,6 +113,29 @@ def test_coverage_is_the_share_of_the_question_a_passage_holds():
     assert held[1] < 1.0
     # A synonym standing in for the unknown word counts what it is given, and the share stops at 1.
     assert index.coverage({**question, "post": 100.0}, sum(question.values()))[1] == 1.0
+    # Asked for some passages only, it gives theirs, in the order asked.
+    assert index.coverage(question, sum(question.values()), np.array([2, 1])).tolist() == [held[2], held[1]]
+
+
+def test_keyword_hits_rank_best_first_with_ties_in_passage_order_and_masks_applied():
+    analyzer = Analyzer()
+    docs = [analyzer.terms(text, "nb") for text in ("levering av pakke", "pakke", "levering", "pakke",
+                                                      "ingenting her")]
+    index = LexicalIndex.build(docs)
+    terms = analyzer.query_terms("pakke", ["nb"])
+    hits = index.search([(terms, 1.0)], 10)
+    assert [passage for passage, _ in hits] == [1, 3, 0]
+    assert hits[0][1] == hits[1][1] > hits[2][1] > 0
+    allowed = np.array([True, False, True, True, True])
+    assert [passage for passage, _ in index.search([(terms, 1.0)], 10, allowed=allowed)] == [3, 0]
+    # The prior scales each score; one scaled to nothing is no hit at all.
+    prior = np.array([1.0, 0.0, 1.0, 0.5, 1.0], dtype=np.float32)
+    score = dict(hits)
+    expected = sorted([(3, score[3] * 0.5), (0, score[0])], key=lambda hit: -hit[1])
+    found = index.search([(terms, 1.0)], 10, prior=prior)
+    assert [passage for passage, _ in found] == [passage for passage, _ in expected]
+    assert [value for _, value in found] == pytest.approx([value for _, value in expected])
+    assert index.search([(terms, 1.0)], 1) == hits[:1]
 
 
 def test_a_keyword_hit_holding_little_of_the_question_votes_less():

@@ -351,8 +351,9 @@ class Searcher:
         """Per keyword hit, the share of the question's keyword weight it holds (see fusion.fuse): its own
         terms count their idf, a synonym or other-language form its idf times the weight it searched with."""
         worth = {term: weight * version.lexical.idf(term) for related, weight in terms[1:] for term in related}
-        held = version.lexical.coverage({**worth, **found.keyword_weights}, sum(found.keyword_weights.values()))
-        return {passage_id: float(held[passage_id]) for passage_id, _ in found.lexical}
+        ids = np.array([passage_id for passage_id, _ in found.lexical], dtype=np.int64)
+        held = version.lexical.coverage({**worth, **found.keyword_weights}, sum(found.keyword_weights.values()), ids)
+        return {int(passage_id): float(share) for passage_id, share in zip(ids, held, strict=True)}
 
     @staticmethod
     def _unseen(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:

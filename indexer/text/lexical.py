@@ -213,18 +213,21 @@ class LexicalIndex:
         frequency = share * self.size
         return math.log(1 + (self.size - frequency + 0.5) / (frequency + 0.5))
 
-    def coverage(self, weights: dict[str, float], total: float) -> np.ndarray:
+    def coverage(self, weights: dict[str, float], total: float, ids: np.ndarray | None = None) -> np.ndarray:
         """Per passage, the share of a question's keyword weight `total` that its terms hold, at most 1:
         `weights` maps the question's terms, and the synonyms and other-language forms that stand in for
-        them, to what each is worth. A question term no passage holds still counts in `total`."""
+        them, to what each is worth. A question term no passage holds still counts in `total`. Given `ids`,
+        only those passages', in their order."""
         held = np.zeros(self.size, dtype=np.float32)
         if total <= 0:
-            return held
+            return held if ids is None else held[ids]
         indptr, indices = self.model.scores["indptr"], self.model.scores["indices"]
         for term, weight in weights.items():
             index = self.vocabulary.get(term)
             if index is not None:
                 held[indices[indptr[index]: indptr[index + 1]]] += weight
+        if ids is not None:
+            held = held[ids]
         return np.minimum(held / total, 1.0)
 
     def idf(self, term: str) -> float:
@@ -253,13 +256,19 @@ class LexicalIndex:
             known = [term for term in terms if term in self.vocabulary]
             if known and weight > 0:
                 scores += weight * np.asarray(self.model.get_scores(known), dtype=np.float32)[: self.size]
-        if prior is not None:
-            scores *= prior
+        # Only the passages holding a question term go on: a few thousand of a million, where every pass over
+        # the whole array costs about a millisecond.
+        hit = np.flatnonzero(scores > 0)
         if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
-        count = min(count, int(np.count_nonzero(scores > 0)))
+            hit = hit[allowed[hit]]
+        values = scores[hit]
+        if prior is not None:
+            values = values * prior[hit]
+            hit, values = hit[values > 0], values[values > 0]
+        count = min(count, len(hit))
         if count <= 0:
             return []
-        top = np.argpartition(-scores, count - 1)[:count]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(int(i), float(scores[i])) for i in top]
+        top = np.argpartition(-values, count - 1)[:count]
+        # Best first; equal scores in passage order, so the same question always ranks the same way.
+        top = top[np.lexsort((hit[top], -values[top]))]
+        return [(int(hit[i]), float(values[i])) for i in top]
