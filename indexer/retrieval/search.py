@@ -428,19 +428,25 @@ def _channels(channels) -> tuple[str, ...]:
 
 def _group(version: IndexVersion, hits: list[tuple[int, float]], k: int, side_scores: dict) -> list[dict]:
     """The first `k` articles in `hits` order, each with its best passage and up to two more."""
-    rows = version.passages([passage_id for passage_id, _ in hits])
-    grouped: dict[str, list[tuple[float, object]]] = {}
+    # Grouping needs only each candidate's article; the full rows are read for the passages shown.
+    articles = version.passage_articles([passage_id for passage_id, _ in hits])
+    grouped: dict[str, list[tuple[float, int]]] = {}
     for passage_id, score in hits:
-        row = rows.get(passage_id)
-        if row is None:
+        article_id = articles.get(passage_id)
+        if article_id is None:
             continue
-        group = grouped.setdefault(row["article_id"], [])
+        group = grouped.setdefault(article_id, [])
         if len(group) <= MORE_PER_ARTICLE:
-            group.append((score, row))
+            group.append((score, passage_id))
+    shown = list(grouped.values())[:k]
+    rows = version.passages([passage_id for group in shown for _, passage_id in group])
     results = []
-    for rank, group in enumerate(list(grouped.values())[:k], start=1):
+    for ids in shown:
+        group = [(score, rows[passage_id]) for score, passage_id in ids if passage_id in rows]
+        if not group:
+            continue
         best_score, best = group[0]
-        result = {"rank": rank, **_passage_fields(best, best_score), "metadata": _metadata(best)}
+        result = {"rank": len(results) + 1, **_passage_fields(best, best_score), "metadata": _metadata(best)}
         result["scores"] = {side: _rounded(scores.get(best["id"])) for side, scores in side_scores.items()}
         result["more"] = [_passage_fields(row, score) for score, row in group[1:]]
         results.append(result)

@@ -219,6 +219,13 @@ class IndexVersion:
         ).fetchall()
         return {row["id"]: row for row in rows}
 
+    def passage_articles(self, ids: list[int]) -> dict[int, str]:
+        """The article of each given passage, keyed by passage id (unknown ids left out)."""
+        if not ids:
+            return {}
+        rows = self._db.execute(f"SELECT id, article_id FROM passages WHERE id IN {_IDS}", (_id_list(ids),))
+        return dict(rows.fetchall())
+
     def article(self, article_id: str) -> sqlite3.Row | None:
         """One article's row by id, or by its path inside the KB (links are written as paths)."""
         row = self._db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
