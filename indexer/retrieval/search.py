@@ -441,12 +441,10 @@ def _group(version: IndexVersion, hits: list[tuple[int, float]], k: int, side_sc
     shown = list(grouped.values())[:k]
     rows = version.passages([passage_id for group in shown for _, passage_id in group])
     results = []
-    for ids in shown:
-        group = [(score, rows[passage_id]) for score, passage_id in ids if passage_id in rows]
-        if not group:
-            continue
+    for rank, ids in enumerate(shown, start=1):
+        group = [(score, rows[passage_id]) for score, passage_id in ids]
         best_score, best = group[0]
-        result = {"rank": len(results) + 1, **_passage_fields(best, best_score), "metadata": _metadata(best)}
+        result = {"rank": rank, **_passage_fields(best, best_score), "metadata": _metadata(best)}
         result["scores"] = {side: _rounded(scores.get(best["id"])) for side, scores in side_scores.items()}
         result["more"] = [_passage_fields(row, score) for score, row in group[1:]]
         results.append(result)

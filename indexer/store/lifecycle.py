@@ -166,7 +166,6 @@ class VersionWriter:
         self.name = name
         self.partial = root.versions / f"{name}.partial"
         self.partial.mkdir(parents=True)
-        self._based = base is not None
         self._base = base
         if base is not None:
             shutil.copyfile(base.path / "meta.sqlite", self.partial / "meta.sqlite")
@@ -184,7 +183,7 @@ class VersionWriter:
 
     def keep_article(self, article_id: str, passage_ids: np.ndarray, vectors: np.ndarray) -> None:
         """Keep an article of the base version as it is, its passages (`passage_ids` there) next in order."""
-        if not self._based:
+        if self._base is None:
             raise KBError("only a version written from a base can keep articles of it")
         if len(passage_ids) != len(vectors):
             raise KBError(f"article {article_id}: {len(passage_ids)} passages but {len(vectors)} vectors")
@@ -207,7 +206,7 @@ class VersionWriter:
         """Store one article, its passages and their vectors (row i of `vectors` is passage i), and its replies."""
         if len(passages) != len(vectors):
             raise KBError(f"{row['path']}: {len(passages)} passages but {len(vectors)} vectors")
-        if self._based:
+        if self._base is not None:
             self._added.append((row, passages, list(replies), self._next_id))
         else:
             self._insert(row, passages, replies, self._next_id)
@@ -264,7 +263,7 @@ class VersionWriter:
         articles stay unchanged. Above `approximate_above` passages the vector index is approximate, its
         recall measured on `questions` (see vectors); how it was built is in the manifest's `vectors` and
         in `self.vector_info`."""
-        if self._based:
+        if self._base is not None:
             self._apply_to_base()
         self._db.execute("DELETE FROM sentences WHERE article_id IN (SELECT value FROM json_each(?))",
                          (json.dumps(self._resentenced),))

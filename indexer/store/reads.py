@@ -4,6 +4,7 @@ behind a named method, so callers never write SQL against the schema (see schema
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import threading
@@ -64,7 +65,6 @@ class IndexVersion:
         self._filter_cache: dict[tuple, np.ndarray] = {}
         self._facets: dict[str, list[str]] | None = None
         self._priors: dict[tuple[str, float], np.ndarray] = {}
-        self._has_sentences: bool | None = None
 
     def _part(self, name: str, read):
         """One file of the version read with `read`; IndexCorrupt naming it when it is missing or damaged."""
@@ -295,13 +295,11 @@ class IndexVersion:
             "SELECT * FROM replies WHERE article_id = ? ORDER BY lang, channel", (article_id,)
         ).fetchall()
 
-    @property
+    @functools.cached_property
     def has_sentences(self) -> bool:
         """Whether the version stores reply sentences (format 4 on); a format 3 one is only read to be reused."""
-        if self._has_sentences is None:
-            self._has_sentences = self._db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentences'").fetchone() is not None
-        return self._has_sentences
+        return self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentences'").fetchone() is not None
 
     def passage_sentences(self, passage_ids: list[int]) -> dict[int, list[tuple[str, np.ndarray]]]:
         """The stored reply sentences of the given passages with their vectors, in the passage's order,
