@@ -218,16 +218,29 @@ class LexicalIndex:
         `weights` maps the question's terms, and the synonyms and other-language forms that stand in for
         them, to what each is worth. A question term no passage holds still counts in `total`. Given `ids`,
         only those passages', in their order."""
+        indptr, indices = self.model.scores["indptr"], self.model.scores["indices"]
+        if ids is not None:
+            # A term's passages are stored in ascending order (termcounts.bm25_matrix), so each of the few
+            # candidates is looked up by bisection instead of marking every passage that holds the term.
+            ids = np.asarray(ids, dtype=np.int64)
+            held = np.zeros(len(ids), dtype=np.float32)
+            if total <= 0 or not len(ids):
+                return held
+            for term, weight in weights.items():
+                index = self.vocabulary.get(term)
+                if index is not None:
+                    postings = indices[indptr[index]: indptr[index + 1]]
+                    at = np.minimum(np.searchsorted(postings, ids), max(len(postings) - 1, 0))
+                    if len(postings):
+                        held += weight * (postings[at] == ids)
+            return np.minimum(held / total, 1.0)
         held = np.zeros(self.size, dtype=np.float32)
         if total <= 0:
-            return held if ids is None else held[ids]
-        indptr, indices = self.model.scores["indptr"], self.model.scores["indices"]
+            return held
         for term, weight in weights.items():
             index = self.vocabulary.get(term)
             if index is not None:
                 held[indices[indptr[index]: indptr[index + 1]]] += weight
-        if ids is not None:
-            held = held[ids]
         return np.minimum(held / total, 1.0)
 
     def idf(self, term: str) -> float:
@@ -259,9 +272,10 @@ class LexicalIndex:
         # Only the passages holding a question term go on: a few thousand of a million, where every pass over
         # the whole array costs about a millisecond.
         hit = np.flatnonzero(scores > 0)
+        found = scores[hit]
         if allowed is not None:
-            hit = hit[allowed[hit]]
-        values = scores[hit]
+            found, hit = found[allowed[hit]], hit[allowed[hit]]
+        values = found
         if prior is not None:
             values = values * prior[hit]
             hit, values = hit[values > 0], values[values > 0]
