@@ -38,7 +38,7 @@ def bare_encoder_rates(settings: Settings, embedder, sample: int) -> tuple[float
     rows = version.all_passages()
     passages = [passage_embed_text(json.loads(row["heading_path"]), row["text"]) for row in rows]
     stored = version.passage_sentences([row["id"] for row in rows])
-    sentences = [text for row in rows for text, _ in stored.get(row["id"], [])]
+    sentences = [text for row in rows for text, _, _ in stored.get(row["id"], [])]
     rates = []
     for texts in (passages, sentences):
         texts = texts[::max(1, len(texts) // sample)][:sample]

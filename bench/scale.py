@@ -46,7 +46,7 @@ from indexer.embedding import embedder_for  # noqa: E402
 from indexer.store import IndexRoot, IndexVersion  # noqa: E402
 from indexer.store.schema import REUSABLE_FORMATS  # noqa: E402
 from indexer.store.vectors import exact_top, recall_at  # noqa: E402
-from indexer.text.lexical import LexicalIndex  # noqa: E402
+from indexer.text.lexical import ANALYZER, LexicalIndex  # noqa: E402
 
 SIZES = (20_000, 100_000, 1_000_000)
 QUESTION_FILES = ("agent_questions.yaml", "agent_questions_dev.yaml")
@@ -77,8 +77,8 @@ class Source:
             passages = self.version.article_passages(row["id"])
             ids = [p["id"] for p in passages]
             found = self.version.passage_sentences(ids) if self.version.has_sentences else {}
-            sentences = [(p["ordinal"], position, text, vector) for p in passages
-                         for position, (text, vector) in enumerate(found.get(p["id"], []))]
+            sentences = [(p["ordinal"], position, text, vector, terms) for p in passages
+                         for position, (text, vector, terms) in enumerate(found.get(p["id"], []))]
             # Terms split once: every copy's passages share the lists, so a million passages fit in memory.
             stored = [dict(p, terms=p["terms"].split()) for p in passages]
             self.articles.append((dict(row), stored, replies.get(row["id"], []), sentences))
@@ -112,8 +112,9 @@ def write_copy(source: Source, size: int, target: Path, noise: float, title_vect
                        "token_count": p["token_count"], "terms": p["terms"]} for p in passages]
             writer.add_article(new_row, stored, vectors, replies)
             if sentences:
-                writer.add_sentences(new_row["id"], [(o, pos, text) for o, pos, text, _ in sentences],
-                                     np.stack([vector for *_, vector in sentences]).astype(np.float32))
+                writer.add_sentences(new_row["id"], [(o, pos, text) for o, pos, text, _, _ in sentences],
+                                     np.stack([vector for _, _, _, vector, _ in sentences]).astype(np.float32),
+                                     [terms or ANALYZER.terms(text, row["lang"]) for _, _, text, _, terms in sentences])
             terms.extend(p["terms"] for p in stored)
             written += len(passages)
         copy += 1

@@ -14,6 +14,7 @@ from indexer.ingest.builder import build_index
 from indexer.replies.sentences import split_sentences
 from indexer.retrieval.search import Searcher
 from indexer.store import IndexRoot, IndexVersion
+from indexer.text.lexical import ANALYZER
 
 
 class CountingEmbedder:
@@ -58,15 +59,25 @@ def test_every_customer_passage_has_its_sentences_stored_with_the_models_vectors
     fresh = embedder.embed_documents([row[3] for row in sample])
     stored = np.stack([np.frombuffer(row[4], "<f2").astype(np.float32) for row in sample])
     assert np.min(np.sum(fresh * stored, axis=1)) > 0.999
+    lang = version.article(article_id)["lang"]
+    by_text = {text: terms for passage in version.passage_sentences(
+        [p["id"] for p in version.article_passages(article_id)]).values() for text, _, terms in passage}
+    assert by_text and all(terms == ANALYZER.terms(text, lang) for text, terms in by_text.items())
 
 
-def test_a_search_with_replies_embeds_no_sentence(sample_index, embedder):
+def test_a_search_with_replies_embeds_and_analyses_no_sentence(sample_index, embedder, monkeypatch):
     counting = CountingEmbedder(embedder)
     searcher = Searcher(sample_index, counting)
+    analysed = []
+    terms = ANALYZER.terms
+    monkeypatch.setattr(ANALYZER, "terms", lambda text, *args, **kwargs: analysed.append(text) or terms(
+        text, *args, **kwargs))
     response = searcher.search("oppvaskmaskinen viser feilkode E24", k=5, replies=("chat", "email", "phone"))
     extracts = [reply for result in response.results for reply in result["replies"] if reply["kind"] == "extract"]
     assert extracts
     assert counting.documents == []
+    stored = {row[3] for row in stored_sentences(IndexRoot(sample_index.index_dir).open_current())}
+    assert not stored & set(analysed)
 
 
 def test_a_changed_article_embeds_only_its_new_sentences_and_the_rest_keep_theirs(mini_settings, embedder):
@@ -113,6 +124,29 @@ def test_a_format_3_version_is_refused_for_serving_and_upgraded_by_embedding_sen
     version = root.open_current()
     version.verify()
     assert [row[:4] for row in stored_sentences(version)] == [row[:4] for row in full]
+
+
+def test_sentences_stored_without_terms_still_give_extracts_and_a_build_adds_them_embedding_nothing(
+        mini_settings, embedder):
+    first = build_index(mini_settings, embedder=embedder)
+    root = IndexRoot(mini_settings.index_dir)
+    full = stored_sentences(root.open_current())
+    db = sqlite3.connect(root.version_dir(first.version) / "meta.sqlite")
+    db.execute("ALTER TABLE sentences DROP COLUMN terms")
+    db.commit()
+    db.close()
+    older = root.open_current()
+    assert not older.has_sentence_terms
+    response = Searcher(mini_settings, embedder).search("angrerett 14 dager", k=3, replies=("chat",))
+    assert any(reply["kind"] == "extract" for result in response.results for reply in result["replies"])
+    counting = CountingEmbedder(embedder)
+    upgrade = build_index(mini_settings, embedder=counting)
+    assert upgrade.unchanged == 3 and upgrade.embedded_passages == 0 and upgrade.embedded_sentences == 0
+    assert counting.documents == []
+    version = root.open_current()
+    version.verify()
+    assert version.has_sentence_terms
+    assert stored_sentences(version) == full
 
 
 def test_a_damaged_sentence_vector_is_refused_by_verify(mini_settings, embedder):

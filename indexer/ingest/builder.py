@@ -109,6 +109,8 @@ class _Prepared:
     # kept article whose sentences the live version already holds.
     sentences: list[tuple[int, int, str]] = field(default_factory=list)
     sentence_vectors: np.ndarray | None = None
+    # Each of those sentences' keyword terms, so a search need not analyse them.
+    sentence_terms: list[list[str]] = field(default_factory=list)
 
     @property
     def passage_count(self) -> int:
@@ -202,7 +204,8 @@ def build_index(
                 else:
                     writer.add_article(item.article_row, item.passages, item.vectors, item.replies)
                 if item.sentence_vectors is not None:
-                    writer.add_sentences(item.article_row["id"], item.sentences, item.sentence_vectors)
+                    writer.add_sentences(item.article_row["id"], item.sentences, item.sentence_vectors,
+                                         item.sentence_terms)
             report.articles = len(prepared)
             report.passages = sum(item.passage_count for item in prepared)
             report.version = writer.name
@@ -287,10 +290,13 @@ class _Reusable:
         self._ids: dict[str, list[int]] | None = None
         self._vectors: np.ndarray | None = None
         self._warnings: dict[str, list] = {}
-        # Sentences cut by other rules than today's, or none stored (format 3), are cut again from the passages.
-        self.recut = not version.has_sentences or version.manifest.get("sentence_rules") != SENTENCE_RULES
+        # Sentences cut by other rules than today's, none stored (format 3), or stored without their terms are
+        # cut again from the passages; a sentence the version holds keeps its vector.
+        self.recut = not version.has_sentence_terms or version.manifest.get("sentence_rules") != SENTENCE_RULES
         self._texts: dict[str, list[str]] = {}
         self._templated: set[str] = set()
+        # The stored vectors of the recut articles' sentences, by text.
+        self.sentence_vectors: dict[str, np.ndarray] = {}
 
     def _load(self) -> None:
         self._ids = self.version.passage_ids_by_article()
@@ -319,6 +325,9 @@ class _Reusable:
         if self.recut:
             item.sentences = extract_sentences(row["audience"], row["id"] in self._templated,
                                                self._texts.get(row["id"], []))
+            item.sentence_terms = [ANALYZER.terms(text, row["lang"]) for _, _, text in item.sentences]
+            if item.sentences:
+                self.sentence_vectors.update(self.version.article_sentence_vectors(row["id"]))
             # Stored even when there are none, so no sentence cut by the old rules stays behind.
             item.sentence_vectors = np.zeros((0, self.version.dimension), dtype=np.float32)
         return item
@@ -334,8 +343,7 @@ class _Reusable:
                 text = passage_embed_text(json.loads(row["heading_path"]), row["text"])
                 if text in wanted:
                     found[text] = vectors.reconstruct(int(row["id"]))
-            if not self.recut:
-                found.update(self.version.article_sentence_vectors(article_id))
+            found.update(self.version.article_sentence_vectors(article_id))
         return found
 
     def term_counts(self) -> TermCounts | None:
@@ -374,7 +382,8 @@ def _prepare(
     warnings += [BuildWarning(article.path, message, line) for line, _, message in problems]
     sentences = extract_sentences(article.audience, bool(replies), [p.text for p in passages])
     return _Prepared(article_row=row, passages=passage_rows, vectors=None, status=status, replies=replies,
-                     warnings=warnings, sentences=sentences)
+                     warnings=warnings, sentences=sentences,
+                     sentence_terms=[ANALYZER.terms(text, article.lang) for _, _, text in sentences])
 
 
 def _embed_pending(
@@ -391,7 +400,9 @@ def _embed_pending(
     passage_texts = [p["embed_text"] for p in passages]
     sentence_texts = [text for item in cut for _, _, text in item.sentences]
     replaced = [item.replaces for item in pending if item.replaces]
-    known = reusable.vectors_of(passages, replaced) if reusable is not None and replaced else {}
+    known = dict(reusable.sentence_vectors) if reusable is not None else {}
+    if reusable is not None and replaced:
+        known.update(reusable.vectors_of(passages, replaced))
     new_texts = list(dict.fromkeys(text for text in passage_texts + sentence_texts if text not in known))
     embedded = embedder.embed_documents(new_texts, progress=progress and len(new_texts) > PROGRESS_MIN_PASSAGES)
     new_passages = {text for text in passage_texts if text not in known}

@@ -133,11 +133,11 @@ class ReplySuggester:
         total = sum(query_terms.values())
         sentences = []
         for passage in passages:
-            for text, vector in stored.get(passage["passage_id"], []):
+            for text, vector, terms in stored.get(passage["passage_id"], []):
                 share = 0.0
                 if total > 0:
-                    terms = set(ANALYZER.terms(text, result["lang"]))
-                    share = sum(query_terms.get(term, 0.0) for term in terms) / total
+                    held = set(terms) if terms is not None else set(ANALYZER.terms(text, result["lang"]))
+                    share = sum(query_terms.get(term, 0.0) for term in held) / total
                 sentences.append(_Sentence(text, passage, len(sentences), share, vector))
         sentences.sort(key=lambda sentence: (-sentence.keywords, sentence.position))
         return sentences[:self.tuning.sentences_compared]

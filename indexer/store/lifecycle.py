@@ -173,11 +173,14 @@ class VersionWriter:
         if base is None:
             self._db.executescript(SCHEMA)
         self._db.executescript(SENTENCES_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(sentences)")}
+        if "terms" not in columns:
+            self._db.execute("ALTER TABLE sentences ADD COLUMN terms TEXT")
         self._vectors: list[np.ndarray] = []
         self._next_id = 0
         self._kept: list[tuple[str, np.ndarray, int]] = []
         self._added: list[tuple[dict, list[dict], list[dict], int]] = []
-        self._sentences: list[tuple[str, int, int, str, bytes]] = []
+        self._sentences: list[tuple[str, int, int, str, bytes, str]] = []
         self._resentenced: list[str] = []
         self.vector_info: dict = {}
 
@@ -192,14 +195,17 @@ class VersionWriter:
         if len(vectors):
             self._vectors.append(np.asarray(vectors, dtype=np.float32))
 
-    def add_sentences(self, article_id: str, sentences: list[tuple[int, int, str]], vectors: np.ndarray) -> None:
-        """Store an article's reply sentences, (passage ordinal, position, text), row i of `vectors` for the
-        i-th, in place of any it had. A kept article's stay in the base unless they were cut by other rules."""
-        if len(sentences) != len(vectors):
-            raise KBError(f"article {article_id}: {len(sentences)} sentences but {len(vectors)} vectors")
+    def add_sentences(self, article_id: str, sentences: list[tuple[int, int, str]], vectors: np.ndarray,
+                      terms: list[list[str]]) -> None:
+        """Store an article's reply sentences, (passage ordinal, position, text), row i of `vectors` and of
+        `terms` (its keyword terms) for the i-th, in place of any it had. A kept article's stay in the base
+        unless they were cut by other rules."""
+        if not len(sentences) == len(vectors) == len(terms):
+            raise KBError(f"article {article_id}: {len(sentences)} sentences but {len(vectors)} vectors "
+                          f"and {len(terms)} term lists")
         self._resentenced.append(article_id)
         stored = np.asarray(vectors, dtype=SENTENCE_VECTOR_DTYPE)
-        self._sentences.extend((article_id, ordinal, position, text, stored[row].tobytes())
+        self._sentences.extend((article_id, ordinal, position, text, stored[row].tobytes(), " ".join(terms[row]))
                                for row, (ordinal, position, text) in enumerate(sentences))
 
     def add_article(self, row: dict, passages: list[dict], vectors: np.ndarray, replies: list[dict] = ()) -> None:
@@ -268,7 +274,7 @@ class VersionWriter:
         self._db.execute("DELETE FROM sentences WHERE article_id IN (SELECT value FROM json_each(?))",
                          (json.dumps(self._resentenced),))
         self._db.executemany(
-            "INSERT INTO sentences (article_id, ordinal, position, text, vector) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO sentences (article_id, ordinal, position, text, vector, terms) VALUES (?, ?, ?, ?, ?, ?)",
             self._sentences)
         vectors = np.concatenate(self._vectors) if self._vectors else np.zeros((0, dimension), np.float32)
         if lexical.size != len(vectors):

@@ -301,20 +301,28 @@ class IndexVersion:
         return self._db.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sentences'").fetchone() is not None
 
-    def passage_sentences(self, passage_ids: list[int]) -> dict[int, list[tuple[str, np.ndarray]]]:
-        """The stored reply sentences of the given passages with their vectors, in the passage's order,
-        keyed by passage id; a passage with none is left out."""
+    @functools.cached_property
+    def has_sentence_terms(self) -> bool:
+        """Whether the stored sentences carry their keyword terms (versions written before they did do not)."""
+        return self.has_sentences and any(
+            row[1] == "terms" for row in self._db.execute("PRAGMA table_info(sentences)"))
+
+    def passage_sentences(self, passage_ids: list[int]) -> dict[int, list[tuple[str, np.ndarray, list[str] | None]]]:
+        """The stored reply sentences of the given passages with their vectors and keyword terms (None where
+        the version keeps none), in the passage's order, keyed by passage id; a passage with none is left out."""
         if not passage_ids:
             return {}
+        terms = "s.terms" if self.has_sentence_terms else "NULL"
         rows = self._db.execute(
-            "SELECT p.id, s.text, s.vector FROM passages p JOIN sentences s"
+            f"SELECT p.id, s.text, s.vector, {terms} FROM passages p JOIN sentences s"  # noqa: S608 - a column name
             " ON s.article_id = p.article_id AND s.ordinal = p.ordinal"
             f" WHERE p.id IN {_IDS} ORDER BY p.id, s.position",
             (_id_list(passage_ids),),
         )
-        found: dict[int, list[tuple[str, np.ndarray]]] = {}
-        for passage_id, text, vector in rows:
-            found.setdefault(passage_id, []).append((text, np.frombuffer(vector, SENTENCE_VECTOR_DTYPE)))
+        found: dict[int, list[tuple[str, np.ndarray, list[str] | None]]] = {}
+        for passage_id, text, vector, words in rows:
+            found.setdefault(passage_id, []).append(
+                (text, np.frombuffer(vector, SENTENCE_VECTOR_DTYPE), None if words is None else words.split()))
         return found
 
     def article_sentence_vectors(self, article_id: str) -> dict[str, np.ndarray]:

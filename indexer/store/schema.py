@@ -53,8 +53,9 @@ CREATE TABLE replies (
 """
 
 # Candidate extract sentences, keyed by their article and passage ordinal (which a kept article keeps when
-# its passages move to new ids), each with its vector as float16 bytes: a search compares them with the
-# question without embedding anything.
+# its passages move to new ids), each with its vector as float16 bytes and its keyword terms (space-separated):
+# a search compares them with the question without embedding or analysing anything. `terms` is NULL in
+# versions written before it was kept; a build from one fills it in.
 SENTENCES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sentences (
     article_id TEXT NOT NULL,
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS sentences (
     position INTEGER NOT NULL,
     text TEXT NOT NULL,
     vector BLOB NOT NULL,
+    terms TEXT,
     PRIMARY KEY (article_id, ordinal, position)
 ) WITHOUT ROWID;
 """
