@@ -37,7 +37,7 @@ from indexer.config import Settings  # noqa: E402
 from indexer.ingest.builder import build_index  # noqa: E402
 from indexer.retrieval.centring import CentredVectors  # noqa: E402
 from indexer.retrieval.evaluation import load_questions, ndcg_at  # noqa: E402
-from indexer.retrieval.fusion import FusionWeights, fuse  # noqa: E402
+from indexer.retrieval.fusion import FUSION, FusionWeights, fuse  # noqa: E402
 from indexer.retrieval.search import Searcher  # noqa: E402
 
 DEPTH = 100
@@ -94,9 +94,11 @@ def gather(searcher: Searcher, questions: list) -> list[dict]:
         lexical = searcher.candidates(version, text, DEPTH, "lexical")
         vector = searcher.query_vector(text)
         plain = version.search(vector, DEPTH)
+        lexical.dense, lexical.query_vector = plain, vector
+        lexical.across = searcher.across_languages(version, vector, lexical.lang, DEPTH)
         gathered.append({
             "lexical": lexical.lexical, "plain": plain, "centred": centred.search(vector, lexical.lang, DEPTH),
-            "across": searcher.across_languages(version, vector, lexical.lang, DEPTH),
+            "across": lexical.across, "across_ranks": searcher.across_ranks(version, lexical, lexical.lang),
             "lang": lexical.lang, "expected": expected, "weights": lexical.weights,
             "coverage": _coverage(searcher, version, text, lexical),
         })
@@ -130,7 +132,8 @@ def score(gathered, articles, variant: dict) -> dict:
         else:
             across = item["across"] if variant.get("across") else ()
             hits = fuse(dense, item["lexical"], weights, across, k=variant["k"], unseen_factor=variant["unseen"],
-                        coverage=item["coverage"], coverage_power=variant.get("power", 0.0))
+                        coverage=item["coverage"], coverage_power=variant.get("power", 0.0),
+                        across_ranks=item["across_ranks"])
         ranked = ranked_articles(hits, articles)
         ndcg.append(ndcg_at(ranked, item["expected"], 10))
         r1.append(bool(set(ranked[:1]) & set(item["expected"])))
@@ -146,9 +149,10 @@ def main() -> int:
     parser.add_argument("--sets", default="sample,norquad,scifact", help="of sample, norquad, scifact, agent")
     parser.add_argument("--agent-nb", type=Path, help="a built index of ms-alchemyinsights-nb-NO, for the agent set")
     parser.add_argument("--agent-questions", type=Path, default=BENCH / "agent_questions_dev.yaml")
-    parser.add_argument("--grid", choices=("fusion", "coverage"), default="fusion",
+    parser.add_argument("--grid", choices=("fusion", "coverage", "unseen"), default="fusion",
                         help="fusion: K, unseen factor and bokmål weights; coverage: K, bokmål weights and the "
-                             "keyword coverage power, across-language ranking on")
+                             "keyword coverage power, across-language ranking on; unseen: the unseen factor "
+                             "with the shipped K, weights and coverage power")
     args = parser.parse_args()
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     wanted = args.sets.split(",")
@@ -180,6 +184,10 @@ def main() -> int:
                 continue
             variants.append({"mode": "hybrid", "centred": False, "across": across, "k": k, "unseen": unseen,
                              "nb": nb})
+    elif args.grid == "unseen":
+        for unseen in (0.5, 0.6, 0.7, 0.8, 0.9):
+            variants.append({"mode": "hybrid", "centred": False, "across": True, "k": FUSION.rrf_k, "unseen": unseen,
+                             "nb": 1.0, "power": FUSION.coverage_power})
     else:
         # Keyword votes scaled by their coverage of the question to a power (see fusion.fuse), 0 being off.
         for k, nb, power in itertools.product((5, 10), (0.7, 1.0, 1.5), (0.0, 0.25, 0.5, 1.0)):
@@ -195,7 +203,7 @@ def main() -> int:
         line = f"{variant['mode']:<7} {str(variant['centred']):<7} {'':>3} {'':>6} {'':>4} {'':>5}"
         if variant["mode"] == "hybrid":
             dense = "across" if variant["across"] else "plain"
-            line = (f"{variant['mode']:<7} {dense:<7} {variant['k']:>3} {variant['unseen']:>6.1f} "
+            line = (f"{variant['mode']:<7} {dense:<7} {variant['k']:>3} {variant['unseen']:>6.2f} "
                     f"{variant['nb']:>4} {variant.get('power', 0.0):>5}")
         for name, (gathered, articles) in sets.items():
             result = score(gathered, articles, variant)

@@ -7,6 +7,7 @@ import pytest
 
 from indexer.errors import ArticleError, KBError
 from indexer.kb.synonyms import Synonyms
+from indexer.retrieval.centring import CentredVectors
 from indexer.retrieval.fusion import FUSION, FusionWeights, fuse, parse_weights, weights_for
 from indexer.text.language import detect_language
 from indexer.text.lexical import Analyzer, LexicalIndex, fold
@@ -99,6 +100,25 @@ def test_a_passage_the_keywords_cannot_see_is_not_punished_for_their_silence():
     assert dict(fused)[7] == pytest.approx(FUSION.unseen_factor)
     # Without a keyword vote there is nothing to make up for.
     assert [p for p, _ in fuse(dense, lexical, FusionWeights(0.0, 1.0), across=[(7, 0.4)])] == [1, 4, 7]
+
+
+def test_an_unseen_passage_is_credited_with_its_rank_among_every_candidate():
+    # First among the other language's passages, but third by centred cosine among all the candidates: it is
+    # credited as third, and a passage both sides agree on keeps its lead.
+    dense = [(4, 0.9), (1, 0.85), (7, 0.8)]
+    lexical = [(4, 9.0), (1, 8.0)]
+    fused = dict(fuse(dense, lexical, FusionWeights(1.0, 1.0), across=[(7, 0.4)], k=10, across_ranks={7: 3}))
+    assert fused[7] == pytest.approx(FUSION.unseen_factor * 11 / 13)
+    assert fused[4] > fused[1] > fused[7]
+
+
+def test_ranks_among_counts_the_closer_candidates_in_every_language():
+    vectors = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    centred = CentredVectors(vectors.copy(), ["nb", "nb", "en", "en"])
+    # Centred, the question points along passage 0; passage 3 (0.6) is next, then 2 (-0.6), then 1 (-1).
+    ranks = centred.ranks_among(np.array([1.0, 0.0], dtype=np.float32), "nb", [2, 3], [0, 1])
+    assert ranks == {3: 2, 2: 3}
+    assert centred.ranks_among(np.array([1.0, 0.0], dtype=np.float32), "nb", [2, 3], []) == {3: 1, 2: 2}
 
 
 def test_coverage_is_the_share_of_the_question_a_passage_holds():

@@ -66,3 +66,16 @@ class CentredVectors:
         top = np.argpartition(-scores, count - 1)[:count]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top]
+
+    def ranks_among(self, vector: np.ndarray, lang: str | None, ids: list[int], pool: list[int]) -> dict[int, int]:
+        """Each of `ids`' rank by centred cosine among `ids` and `pool` together (1 is the closest): where a
+        passage in another language would stand among the question's own language's candidates had language
+        not mattered."""
+        everyone = np.unique(np.asarray([*ids, *pool], dtype=np.int64))
+        if not len(everyone):
+            return {}
+        scores = self.matrix[everyone] @ self.query(vector, lang)
+        own = scores[np.searchsorted(everyone, np.asarray(ids, dtype=np.int64))]
+        # How many of the candidates are closer than each passage, plus one.
+        closer = len(scores) - np.searchsorted(np.sort(scores), own, side="right")
+        return {int(passage_id): int(rank) + 1 for passage_id, rank in zip(ids, closer, strict=True)}

@@ -25,10 +25,11 @@ class FusionTuning:
     # 60: 0.9507 / 0.9518 / 0.9495; the golden questions' Recall@1 and @3 were the same for 10 and 60.
     rrf_k: int = 10
     # How much a passage the keyword side cannot see (another language than the question's) keeps of the
-    # score its model rank there would give it on both sides (see fuse). With K = 10, 0.7 found 7 of the 8
-    # cross-language golden questions in the first three (without: 4) and is the largest that cost the
-    # same-language golden questions nothing (0.8 dropped English Recall@1 from 0.86 to 0.79; 0.9 bokmål
-    # Recall@1 from 0.92 to 0.79), bench/tune_fusion.py.
+    # score its model rank would give it on both sides (see fuse), ranked among all the question's candidates by
+    # centred cosine. With K = 10, coverage power 0.25 and 1:1 (bench/tune_fusion.py --grid unseen), 0.7 found 7
+    # of the 8 cross-language golden questions in the first three (0.6: 5) with golden Recall@1 / @3 0.842 / 1.0
+    # in bokmål and 0.857 / 1.0 in English; 0.8 gave bokmål 0.868 / 1.0 but English 0.786 / 1.0. Ranked only
+    # among the other language's passages instead, 0.7 pushed a bokmål golden question out of the first three.
     unseen_factor: float = 0.7
     # How much a keyword hit's vote depends on how much of the question it holds: the vote is multiplied by its
     # coverage (the share of the question's keyword weight among the passage's terms) to this power, when both
@@ -106,6 +107,7 @@ def fuse(
     dense: list[tuple[int, float]], lexical: list[tuple[int, float]], weights: FusionWeights,
     across: list[tuple[int, float]] = (), k: int | None = None, unseen_factor: float | None = None,
     coverage: dict[int, float] | None = None, coverage_power: float | None = None,
+    across_ranks: dict[int, int] | None = None,
 ) -> list[tuple[int, float]]:
     """(passage id, score) best first; the score is scaled so a passage first on both sides scores 1 (with
     `coverage`, the best-covered keyword hit first on both sides).
@@ -114,7 +116,9 @@ def fuse(
     the voting side cannot answer still gets results. `across` is the model's own ranking of the passages
     the keyword side is blind to (another language than the question's, by language-centred cosine): the
     keywords' silence about them says nothing, so such a passage scores at least what it would if both
-    sides ranked it where the model does there, times `unseen_factor` (it is still in the other language).
+    sides ranked it where the model does, times `unseen_factor` (it is still in the other language): at its
+    rank in `across_ranks` (among the question's candidates in every language, by centred cosine), or at
+    its place in `across` when no ranks are given.
     `coverage` maps keyword hits to the share of the question they hold: when both sides vote, a keyword
     vote counts that share to `coverage_power`, so a passage matching one word of a paraphrase does not
     outvote the model as if it matched them all; an unseen passage is then credited with the coverage of
@@ -138,7 +142,8 @@ def fuse(
     if both_vote and unseen_factor > 0:
         # The keyword side, had it seen them, would have held as much of the question as its best hit does.
         both = weights.dense + weights.lexical * held
-        for rank, (passage_id, _) in enumerate(across, start=1):
+        for place, (passage_id, _) in enumerate(across, start=1):
+            rank = place if across_ranks is None else across_ranks.get(passage_id, place)
             fused[passage_id] = max(fused.get(passage_id, 0.0), unseen_factor * both / (k + rank))
     best_possible = (max(weights.dense, 0) + max(weights.lexical, 0) * held) / (k + 1)
     ranked = [(passage_id, score / best_possible)

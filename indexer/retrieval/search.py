@@ -54,6 +54,8 @@ class Candidates:
     coverage: dict[int, float] = field(default_factory=dict)
     # The model's ranking of the passages in other languages by language-centred cosine (see centring).
     across: list[tuple[int, float]] = field(default_factory=list)
+    # Those passages' ranks among all the candidates of either side by centred cosine (see fusion.fuse).
+    across_ranks: dict[int, int] = field(default_factory=dict)
     query_vector: np.ndarray | None = None
 
 
@@ -225,6 +227,16 @@ class Searcher:
         mask = unseen if allowed is None else unseen & allowed
         return centred.search(vector, query_lang, count, mask) if mask.any() else []
 
+    def across_ranks(self, version: IndexVersion, found: Candidates, query_lang: str | None) -> dict[int, int]:
+        """Where each passage of `found.across` stands by centred cosine among every candidate either side
+        found, so one in the other language ranks first only if it is closer than the question's own
+        language's best."""
+        centred = self._centred_vectors.get(version.name)
+        if centred is None or not found.across:
+            return {}
+        pool = [passage_id for passage_id, _ in (*found.dense, *found.lexical)]
+        return centred.ranks_among(found.query_vector, query_lang, [pid for pid, _ in found.across], pool)
+
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector, from a small cache: agents ask the same questions, and the page asks again
         for the same words when a filter or the channel changes."""
@@ -296,7 +308,8 @@ class Searcher:
         elif mode == "lexical":
             hits = lexical_hits
         else:
-            hits = fuse(dense_hits, lexical_hits, found.weights, found.across, coverage=found.coverage)
+            hits = fuse(dense_hits, lexical_hits, found.weights, found.across, coverage=found.coverage,
+                        across_ranks=found.across_ranks)
         # A passage the model found only among the other language's (see across_languages) shows that
         # ranking's centred cosine as its dense score.
         side_scores = {"dense": {**dict(found.across), **dict(dense_hits)}, "lexical": dict(lexical_hits)}
@@ -344,6 +357,7 @@ class Searcher:
             found.dense = version.search(found.query_vector, wanted, allowed)
             if mode == "hybrid" and weights.dense > 0 and weights.lexical > 0:
                 found.across = self.across_languages(version, found.query_vector, query_lang, wanted, allowed)
+                found.across_ranks = self.across_ranks(version, found, query_lang)
         return found
 
     @staticmethod
