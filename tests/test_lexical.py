@@ -119,6 +119,12 @@ def test_ranks_among_counts_the_closer_candidates_in_every_language():
     ranks = centred.ranks_among(np.array([1.0, 0.0], dtype=np.float32), "nb", [2, 3], [0, 1])
     assert ranks == {3: 2, 2: 3}
     assert centred.ranks_among(np.array([1.0, 0.0], dtype=np.float32), "nb", [2, 3], []) == {3: 1, 2: 2}
+    # A search among one language's passages reads its block only, and the mask still applies.
+    query = np.array([1.0, 0.0], dtype=np.float32)
+    assert [passage for passage, _ in centred.search(query, "nb", 5)] == [0, 3, 2, 1]
+    assert [passage for passage, _ in centred.search(query, "nb", 5, among=["en"])] == [3, 2]
+    allowed = np.array([True, True, True, False])
+    assert [passage for passage, _ in centred.search(query, "nb", 5, allowed, among=["en"])] == [2]
 
 
 def test_coverage_is_the_share_of_the_question_a_passage_holds():

@@ -225,7 +225,10 @@ class Searcher:
         if centred is None or unseen is None:
             return []
         mask = unseen if allowed is None else unseen & allowed
-        return centred.search(vector, query_lang, count, mask) if mask.any() else []
+        if not mask.any():
+            return []
+        others = [lang for lang in centred.languages if lang != query_lang]
+        return centred.search(vector, query_lang, count, mask, others)
 
     def across_ranks(self, version: IndexVersion, found: Candidates, query_lang: str | None) -> dict[int, int]:
         """Where each passage of `found.across` stands by centred cosine among every candidate either side
