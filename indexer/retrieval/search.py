@@ -238,7 +238,7 @@ class Searcher:
         if centred is None or not found.across:
             return {}
         pool = [passage_id for passage_id, _ in (*found.dense, *found.lexical)]
-        return centred.ranks_among(found.query_vector, query_lang, [pid for pid, _ in found.across], pool)
+        return centred.ranks_among(found.query_vector, query_lang, [passage_id for passage_id, _ in found.across], pool)
 
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector, from a small cache: agents ask the same questions, and the page asks again
