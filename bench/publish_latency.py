@@ -1,14 +1,15 @@
 """Seconds from an editor saving an article to a running server answering with its new text, quiet and under load.
 
     python bench/publish_latency.py                 # sample KB, kb serve + kb watch, 5 saves quiet, 5 with 8 clients
-    python bench/publish_latency.py --kb ../shared/data/kb-en/ms-officedocs-support --index /work/wt/_data/officedocs
+    python bench/publish_latency.py --kb ../shared/data/kb-en/ms-officedocs-support --index DIR   # DIR: its index
 
 Copies the KB (and the index given with --index) into a temporary folder, starts `kb serve` (2 workers, as
 shipped) and `kb watch` there, then appends a sentence with a unique word to one article and asks the server
 for that word every 50 ms until an answer contains it. The saves run first with no other traffic, then while
 `--clients` threads each search their own questions (the KB's article titles and headings, each asked once)
-without pause. Prints the median save-to-served time of each, and the seconds `kb watch` spent inside the
-build itself as its summary line reports them.
+without pause. Prints the median save-to-served time of each, the seconds `kb watch` spent inside the
+build itself as its summary line reports them, and the seconds from that line to the server answering with
+the new text. The index given must have been built with the same --lang, or the first build is a full one.
 """
 
 from __future__ import annotations
@@ -45,11 +46,14 @@ _BUILD_LINE = re.compile(r"in ([\d.]+) s; ")
 class Watcher:
     """`kb watch` as a process, its summary lines read as they come to learn how long each build took."""
 
-    def __init__(self, kb: Path, index: Path, lang: str):
+    def __init__(self, kb: Path, index: Path, lang: str, log: Path):
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "KB_DEFAULT_LANG": lang}
-        self.process = subprocess.Popen([str(KB), "watch", "--kb", str(kb), "--index", str(index)],
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+        self.log = log
+        with open(log, "w", encoding="utf-8") as errors:
+            self.process = subprocess.Popen([str(KB), "watch", "--kb", str(kb), "--index", str(index)],
+                                            stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
         self.builds: list[float] = []
+        self.finished: list[float] = []  # when each summary line arrived (time.monotonic)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -57,14 +61,20 @@ class Watcher:
         for line in self.process.stdout:
             match = _BUILD_LINE.search(line)
             if match:
+                self.finished.append(time.monotonic())
                 self.builds.append(float(match.group(1)))
 
     def wait_for_builds(self, count: int, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while len(self.builds) < count:
             if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("kb watch did not finish its build")
+                raise RuntimeError("kb watch did not finish its build; its first lines:\n" + self.head())
             time.sleep(0.1)
+
+    def head(self, lines: int = 5) -> str:
+        """The start of kb watch's standard error, where a full rebuild says why (another --lang, say)."""
+        text = self.log.read_text(encoding="utf-8", errors="replace").replace("\r", "\n")
+        return "\n".join(text.splitlines()[:lines])
 
 
 class Clients:
@@ -102,8 +112,9 @@ class Clients:
             thread.join()
 
 
-def save_and_wait(target: Path, base: str) -> float:
-    """Append a paragraph with a word never seen before; seconds until the server's answer holds it."""
+def save_and_wait(target: Path, base: str) -> tuple[float, float]:
+    """Append a paragraph with a word never seen before; when it was saved and seconds until the server's answer
+    holds it."""
     word = "kontrollord" + uuid.uuid4().hex[:8]
     saved = time.monotonic()
     with open(target, "a", encoding="utf-8") as handle:
@@ -111,21 +122,24 @@ def save_and_wait(target: Path, base: str) -> float:
     while time.monotonic() - saved < GIVE_UP_SECONDS:
         status, payload = get_json(search_url(base, word, k=1, mode="lexical"))
         if status == 200 and payload["results"] and word in payload["results"][0]["text"]:
-            return time.monotonic() - saved
+            return saved, time.monotonic() - saved
         time.sleep(POLL_SECONDS)
     raise RuntimeError(f"{word} was not served within {GIVE_UP_SECONDS} s")
 
 
-def run_saves(target: Path, base: str, watcher: Watcher, saves: int) -> tuple[list[float], list[float]]:
-    """Save-to-served seconds and the build seconds kb watch reported, one of each per save."""
-    served, builds = [], []
+def run_saves(target: Path, base: str, watcher: Watcher, saves: int) -> tuple[list[float], ...]:
+    """Per save: seconds to served, the build seconds kb watch reported, and the seconds from its summary line
+    to the server answering with the new text (the swap in each worker, and the poll)."""
+    served, builds, swaps = [], [], []
     for _ in range(saves):
         before = len(watcher.builds)
-        served.append(save_and_wait(target, base))
+        saved, seconds = save_and_wait(target, base)
+        served.append(seconds)
         watcher.wait_for_builds(before + 1)
         builds.append(watcher.builds[-1])
+        swaps.append(round(saved + seconds - watcher.finished[-1], 2))
         time.sleep(SETTLE_SECONDS)
-    return served, builds
+    return served, builds, swaps
 
 
 def questions_of(kb: Path) -> list[str]:
@@ -139,10 +153,11 @@ def questions_of(kb: Path) -> list[str]:
     return list(found)
 
 
-def figures(served: list[float], builds: list[float]) -> dict:
+def figures(served: list[float], builds: list[float], swaps: list[float]) -> dict:
     return {"seconds": [round(t, 2) for t in served], "median_seconds": round(statistics.median(served), 2),
             "max_seconds": round(max(served), 2), "build_seconds": builds,
-            "median_build_seconds": round(statistics.median(builds), 2)}
+            "median_build_seconds": round(statistics.median(builds), 2), "after_build_seconds": swaps,
+            "median_after_build_seconds": round(statistics.median(swaps), 2)}
 
 
 def main() -> int:
@@ -166,7 +181,7 @@ def main() -> int:
     questions = questions_of(kb)
     watcher = server = None
     try:
-        watcher = Watcher(kb, index_dir, args.lang)
+        watcher = Watcher(kb, index_dir, args.lang, work / "watch.log")
         watcher.wait_for_builds(1)  # the model loaded and the first build (nothing or everything changed) done
         server, base = serve(index_dir, env={"KB_DEFAULT_LANG": args.lang})
         load_before = load_average()
@@ -192,7 +207,8 @@ def main() -> int:
         for name, result in (("quiet", summary["quiet"]), (f"{args.clients} clients", summary["loaded"])):
             print(f"{name}: save -> served median {result['median_seconds']} s, max {result['max_seconds']} s over "
                   f"{len(result['seconds'])} saves ({', '.join(map(str, result['seconds']))}); inside the build "
-                  f"median {result['median_build_seconds']} s")
+                  f"median {result['median_build_seconds']} s, from its end to served median "
+                  f"{result['median_after_build_seconds']} s")
         loaded = summary["loaded"]
         print(f"load: {loaded['searches']:,} searches of {len(questions):,} distinct questions by {args.clients} "
               f"clients, {loaded['failed']} failed, "
