@@ -27,7 +27,10 @@ def get_json(url: str, timeout: float = 30) -> tuple[int, dict]:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback only
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        return exc.code, {}
+        try:
+            return exc.code, json.loads(exc.read() or b"{}")
+        except ValueError:
+            return exc.code, {}
 
 
 def search_url(base: str, question: str, **params) -> str:

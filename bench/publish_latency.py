@@ -83,6 +83,7 @@ class Clients:
     def __init__(self, base: str, questions: list[str], count: int):
         self.latencies: list[float] = []
         self.failures = 0
+        self.failed: list[str] = []  # status and error of each failed search, to say what went wrong
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, args=(base, questions[i::count]), daemon=True)
                          for i in range(count)]
@@ -93,13 +94,14 @@ class Clients:
                 return
             began = time.monotonic()
             try:
-                status, _ = get_json(search_url(base, question, k=5))
-            except OSError:
-                status = 0
+                status, answer = get_json(search_url(base, question, k=5))
+            except OSError as exc:
+                status, answer = 0, {"error": str(exc)}
             if status == 200:
                 self.latencies.append(time.monotonic() - began)
             else:
                 self.failures += 1
+                self.failed.append(f"{status} {str(answer.get('error', ''))[:160]}")
 
     def __enter__(self) -> Clients:
         for thread in self._threads:
@@ -197,7 +199,8 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     summary = {"kb": str(args.kb), "article": str(target.relative_to(kb)), "quiet": figures(*quiet),
                "loaded": {**figures(*loaded), "clients": args.clients, "searches": len(clients.latencies),
-                          "failed": clients.failures, "questions": len(questions),
+                          "failed": clients.failures, "failures": sorted(set(clients.failed)),
+                          "questions": len(questions),
                           "search_p50_ms": round(1000 * percentile(clients.latencies, 0.5), 1),
                           "search_p95_ms": round(1000 * percentile(clients.latencies, 0.95), 1)},
                "load": [load_before, load_after]}
@@ -213,6 +216,8 @@ def main() -> int:
         print(f"load: {loaded['searches']:,} searches of {len(questions):,} distinct questions by {args.clients} "
               f"clients, {loaded['failed']} failed, "
               f"p50 {loaded['search_p50_ms']} ms, p95 {loaded['search_p95_ms']} ms; {load_before} -> {load_after}")
+        for failure in loaded["failures"]:
+            print(f"  failed: {failure}")
     return 0
 
 

@@ -3,6 +3,7 @@ line from every command instead of a traceback."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -11,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from indexer.cli import main
-from indexer.errors import BuildFailed
+from indexer.errors import BuildFailed, IndexCorrupt
 from indexer.ingest.builder import build_index
 from indexer.retrieval.search import Searcher
-from indexer.store import IndexRoot, VersionWriter
+from indexer.store import IndexRoot, IndexVersion, VersionWriter
 from webapp import create_app
 
 
@@ -47,6 +48,19 @@ def damage(version: Path, part: str, how: str) -> None:
 DAMAGE = [("index.faiss", "truncated"), ("index.faiss", "missing"), ("meta.sqlite", "truncated"),
           ("meta.sqlite", "missing"), ("manifest.json", "truncated"), ("manifest.json", "missing"),
           ("lexical", "truncated"), ("lexical", "missing")]
+
+
+def test_a_swap_checks_the_sizes_the_build_recorded(built):
+    version = live_dir(built)
+    recorded = json.loads((version / "manifest.json").read_text())["files"]
+    assert recorded["meta.sqlite"] == (version / "meta.sqlite").stat().st_size
+    assert any(path.startswith("lexical/") for path in recorded)
+    IndexVersion(version).verify()
+    with open(version / "meta.sqlite", "ab") as handle:
+        handle.write(bytes(4096))
+    with pytest.raises(IndexCorrupt, match=r"meta\.sqlite is missing or damaged \(meta\.sqlite is [\d,]+ bytes, "
+                                           r"the build wrote [\d,]+\); rebuild it with: kb index"):
+        IndexVersion(version).verify()
 
 
 @pytest.mark.parametrize(("part", "how"), DAMAGE)

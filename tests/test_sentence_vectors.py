@@ -157,4 +157,4 @@ def test_a_damaged_sentence_vector_is_refused_by_verify(mini_settings, embedder)
     db.commit()
     db.close()
     with pytest.raises(IndexCorrupt, match="reply sentences"):
-        IndexVersion(path.parent).verify()
+        IndexVersion(path.parent).verify(thorough=True)

@@ -232,7 +232,7 @@ def _refuse_unreadable(root: IndexRoot, name: str) -> None:
     """Open the new version as a server would before it goes live; BuildFailed (and it is removed) if that fails."""
     try:
         version = IndexVersion(root.version_dir(name))
-        version.verify()
+        version.verify(thorough=True)
         version.close()
     except KBError as exc:
         shutil.rmtree(root.version_dir(name), ignore_errors=True)

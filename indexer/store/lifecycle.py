@@ -170,6 +170,10 @@ class VersionWriter:
         if base is not None:
             shutil.copyfile(base.path / "meta.sqlite", self.partial / "meta.sqlite")
         self._db = sqlite3.connect(self.partial / "meta.sqlite")
+        # No rollback journal and no syncing while the partial version is written: on failure the whole
+        # folder is thrown away, and `commit` syncs every file before the version is moved into place.
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
         if base is None:
             self._db.executescript(SCHEMA)
         self._db.executescript(SENTENCES_SCHEMA)
@@ -244,11 +248,12 @@ class VersionWriter:
 
     def _apply_to_base(self) -> None:
         """Delete the base's articles that were not kept, move the kept passages to their new ids, insert the rest."""
-        kept = json.dumps([article_id for article_id, _, _ in self._kept])
+        kept = {article_id for article_id, _, _ in self._kept}
+        gone = json.dumps([row[0] for row in self._db.execute("SELECT id FROM articles") if row[0] not in kept])
         for table, column in (("replies", "article_id"), ("sentences", "article_id"), ("passages", "article_id"),
                               ("articles", "id")):
-            self._db.execute(f"DELETE FROM {table} WHERE {column} NOT IN (SELECT value FROM json_each(?))",  # noqa: S608
-                             (kept,))
+            self._db.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))",  # noqa: S608
+                             (gone,))
         moves = [(-1 - (first + offset), int(old))
                  for _, old_ids, first in self._kept for offset, old in enumerate(old_ids.tolist())
                  if old != first + offset]
@@ -294,6 +299,9 @@ class VersionWriter:
         self._db.close()
         manifest = dict(manifest, format=FORMAT_VERSION, version=self.name, vectors=self.vector_info)
         manifest["counts"] = dict(manifest.get("counts", {}), passages=len(vectors))
+        # What a server checks before it swaps the version in (see IndexVersion.verify).
+        manifest["files"] = {path.relative_to(self.partial).as_posix(): path.stat().st_size
+                             for path in sorted(self.partial.rglob("*")) if path.is_file()}
         (self.partial / "manifest.json").write_text(
             json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
