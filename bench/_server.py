@@ -37,15 +37,22 @@ def search_url(base: str, question: str, **params) -> str:
     return base + "/api/search?" + urllib.parse.urlencode({"q": question, **params})
 
 
-def start(args: list[str], env: dict | None = None) -> subprocess.Popen:
+def start(args: list[str], env: dict | None = None, log: Path | None = None) -> subprocess.Popen:
+    """`kb <args>` as a process; its standard error goes to `log` when given, else nowhere."""
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **(env or {})}
-    return subprocess.Popen([str(KB), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
+    if log is None:
+        return subprocess.Popen([str(KB), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=environment)
+    with open(log, "w", encoding="utf-8") as errors:
+        return subprocess.Popen([str(KB), *args], stdout=subprocess.DEVNULL, stderr=errors, env=environment)
 
 
-def serve(index_dir: Path, workers: int = 2, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    """A running `kb serve` and its base URL, once it answers; `env` adds KB_* variables."""
+def serve(index_dir: Path, workers: int = 2, env: dict | None = None,
+          log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """A running `kb serve` and its base URL, once it answers; `env` adds KB_* variables, `log` keeps its
+    standard error."""
     port = free_port()
-    process = start(["serve", "--index", str(index_dir), "--port", str(port), "--workers", str(workers)], env)
+    process = start(["serve", "--index", str(index_dir), "--port", str(port), "--workers", str(workers)], env, log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:

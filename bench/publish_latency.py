@@ -155,6 +155,15 @@ def questions_of(kb: Path) -> list[str]:
     return list(found)
 
 
+def _warnings(log: Path, most: int = 20) -> list[str]:
+    """The first lines of kb serve's standard error that report a problem (its access log is elsewhere)."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    return [line[:300] for line in lines if any(word in line for word in ("WARNING", "ERROR", "Error", "Traceback"))][:most]
+
+
 def figures(served: list[float], builds: list[float], swaps: list[float]) -> dict:
     return {"seconds": [round(t, 2) for t in served], "median_seconds": round(statistics.median(served), 2),
             "max_seconds": round(max(served), 2), "build_seconds": builds,
@@ -185,7 +194,7 @@ def main() -> int:
     try:
         watcher = Watcher(kb, index_dir, args.lang, work / "watch.log")
         watcher.wait_for_builds(1)  # the model loaded and the first build (nothing or everything changed) done
-        server, base = serve(index_dir, env={"KB_DEFAULT_LANG": args.lang})
+        server, base = serve(index_dir, env={"KB_DEFAULT_LANG": args.lang}, log=work / "serve.log")
         load_before = load_average()
         quiet = run_saves(target, base, watcher, args.saves)
         with Clients(base, questions, args.clients) as clients:
@@ -196,6 +205,7 @@ def main() -> int:
         for process in (watcher and watcher.process, server):
             if process is not None:
                 stop(process)
+        server_errors = _warnings(work / "serve.log")
         shutil.rmtree(work, ignore_errors=True)
     summary = {"kb": str(args.kb), "article": str(target.relative_to(kb)), "quiet": figures(*quiet),
                "loaded": {**figures(*loaded), "clients": args.clients, "searches": len(clients.latencies),
@@ -203,7 +213,7 @@ def main() -> int:
                           "questions": len(questions),
                           "search_p50_ms": round(1000 * percentile(clients.latencies, 0.5), 1),
                           "search_p95_ms": round(1000 * percentile(clients.latencies, 0.95), 1)},
-               "load": [load_before, load_after]}
+               "load": [load_before, load_after], "server_warnings": server_errors}
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -218,6 +228,8 @@ def main() -> int:
               f"p50 {loaded['search_p50_ms']} ms, p95 {loaded['search_p95_ms']} ms; {load_before} -> {load_after}")
         for failure in loaded["failures"]:
             print(f"  failed: {failure}")
+        for line in server_errors:
+            print(f"  kb serve: {line}")
     return 0
 
 

@@ -100,7 +100,7 @@ class IndexVersion:
         return warnings if isinstance(warnings, dict) else {}
 
     def verify(self, thorough: bool = False) -> None:
-        """Read every part once and check they agree, so a damaged version is refused before it serves.
+        """Open every part and check they agree, so a damaged version is refused before it serves.
 
         The build checks the version it wrote `thorough`ly (SQLite's own page check, every reply sentence)
         before it goes live, and records each file's size in the manifest; a server swapping it in checks
