@@ -322,7 +322,7 @@ def serve_command(index_dir, model, host, port, workers, threads, access_log):
     try:
         version = IndexRoot(settings.index_dir).open_current()
         version.check_model(settings.model)
-        version.verify(thorough=True)
+        version.verify()
         warning = check_store(settings.feedback_target) if settings.feedback else None
     except KBError as exc:
         fail(str(exc))
