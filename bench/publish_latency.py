@@ -132,16 +132,16 @@ def save_and_wait(target: Path, base: str) -> tuple[float, float]:
 def run_saves(target: Path, base: str, watcher: Watcher, saves: int) -> tuple[list[float], ...]:
     """Per save: seconds to served, the build seconds kb watch reported, and the seconds from its summary line
     to the server answering with the new text (the swap in each worker, and the poll)."""
-    served, builds, swaps = [], [], []
+    served, builds, after_build = [], [], []
     for _ in range(saves):
         before = len(watcher.builds)
         saved, seconds = save_and_wait(target, base)
         served.append(seconds)
         watcher.wait_for_builds(before + 1)
         builds.append(watcher.builds[-1])
-        swaps.append(round(saved + seconds - watcher.finished[-1], 2))
+        after_build.append(round(saved + seconds - watcher.finished[-1], 2))
         time.sleep(SETTLE_SECONDS)
-    return served, builds, swaps
+    return served, builds, after_build
 
 
 def questions_of(kb: Path) -> list[str]:
@@ -161,14 +161,15 @@ def _warnings(log: Path, most: int = 20) -> list[str]:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
-    return [line[:300] for line in lines if any(word in line for word in ("WARNING", "ERROR", "Error", "Traceback"))][:most]
+    problems = [line for line in lines if any(word in line for word in ("WARNING", "ERROR", "Error", "Traceback"))]
+    return [line[:300] for line in problems[:most]]
 
 
-def figures(served: list[float], builds: list[float], swaps: list[float]) -> dict:
+def figures(served: list[float], builds: list[float], after_build: list[float]) -> dict:
     return {"seconds": [round(t, 2) for t in served], "median_seconds": round(statistics.median(served), 2),
             "max_seconds": round(max(served), 2), "build_seconds": builds,
-            "median_build_seconds": round(statistics.median(builds), 2), "after_build_seconds": swaps,
-            "median_after_build_seconds": round(statistics.median(swaps), 2)}
+            "median_build_seconds": round(statistics.median(builds), 2), "after_build_seconds": after_build,
+            "median_after_build_seconds": round(statistics.median(after_build), 2)}
 
 
 def main() -> int:
