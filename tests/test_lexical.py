@@ -182,7 +182,7 @@ def test_a_keyword_hit_holding_little_of_the_question_votes_less():
 def test_weights_per_language_and_model():
     assert weights_for("all-MiniLM-L6-v2", "nb").dense < weights_for("all-MiniLM-L6-v2", "en").dense
     assert weights_for("intfloat/multilingual-e5-small", "nb") == FusionWeights(1.0, 1.0)
-    assert weights_for("multilingual-e5-small", "en") == FusionWeights(1.0, 1.0)
+    assert weights_for("multilingual-e5-small", "en") == FusionWeights(0.7, 1.0)
     assert weights_for("/models/multilingual-e5-base", "nb") == FusionWeights(1.0, 1.0)
     overrides = parse_weights("nb=0.5:1,any=1:0.5")
     assert weights_for("all-MiniLM-L6-v2", "nb", overrides) == FusionWeights(0.5, 1.0)
