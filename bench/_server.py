@@ -40,10 +40,7 @@ def search_url(base: str, question: str, **params) -> str:
 def start(args: list[str], env: dict | None = None, log: Path | None = None) -> subprocess.Popen:
     """`kb <args>` as a process; its standard error goes to `log` when given, else nowhere."""
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", **(env or {})}
-    if log is None:
-        return subprocess.Popen([str(KB), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                env=environment)
-    with open(log, "w", encoding="utf-8") as errors:
+    with open(log or os.devnull, "w", encoding="utf-8") as errors:
         return subprocess.Popen([str(KB), *args], stdout=subprocess.DEVNULL, stderr=errors, env=environment)
 
 

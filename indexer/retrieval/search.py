@@ -221,14 +221,11 @@ class Searcher:
         if version.name not in self._centred_vectors:
             self._centred_vectors[version.name] = self._centre(version)
         centred = self._centred_vectors[version.name]
-        unseen = self._unseen(version, query_lang)
-        if centred is None or unseen is None:
+        if centred is None or query_lang not in LANGUAGES:
             return []
-        mask = unseen if allowed is None else unseen & allowed
-        if not mask.any():
-            return []
+        # Only the other languages' blocks are read: every passage there is one the keywords cannot see.
         others = [lang for lang in centred.languages if lang != query_lang]
-        return centred.search(vector, query_lang, count, mask, others)
+        return centred.search(vector, query_lang, count, allowed, others)
 
     def across_ranks(self, version: IndexVersion, found: Candidates, query_lang: str | None) -> dict[int, int]:
         """Where each passage of `found.across` stands by centred cosine among every candidate either side
@@ -371,13 +368,6 @@ class Searcher:
         ids = np.array([passage_id for passage_id, _ in found.lexical], dtype=np.int64)
         held = version.lexical.coverage({**worth, **found.keyword_weights}, sum(found.keyword_weights.values()), ids)
         return {int(passage_id): float(share) for passage_id, share in zip(ids, held, strict=True)}
-
-    @staticmethod
-    def _unseen(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
-        """Per passage id, whether the keyword side is blind to it: its article is in another language than the
-        question's, so the question's words cannot match its words (see fusion.fuse)."""
-        prior = Searcher._language_prior(version, query_lang)
-        return None if prior is None else prior < 1.0
 
     @staticmethod
     def _language_prior(version: IndexVersion, query_lang: str | None) -> np.ndarray | None:
