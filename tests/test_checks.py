@@ -46,7 +46,7 @@ def test_every_kind_of_finding(tmp_path):
         "a.md:12: warning: customer-facing article links to internal article intern",
         "b.md:2: warning: duplicate title 'retur', also in a.md",
         "b.md:4: info: review due 2026-12-05, within 14 days",
-        "broken.md:3: error: invalid YAML front matter: expected ',' or ']', but got '<stream end>'",
+        "broken.md:3: error: invalid YAML front matter: did not find expected ',' or ']'",
         "c.md:2: error: duplicate id 'a', also in a.md",
         "c.md:4: error: audience must be one of customer, internal, not 'staff'",
         "intern.md:3: error: lang must be one of nb, en, not 'dk'",

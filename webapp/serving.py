@@ -8,7 +8,8 @@ from indexer.config import SERVING, Settings
 from indexer.embedding import load_before_fork
 
 from .accesslog import DEFAULT_ACCESS_LOG, gunicorn_options
-from .refusals import MAX_REQUEST_LINE, EnvelopeWorker
+from .refusals import MAX_REQUEST_LINE
+from .worker import ServingWorker
 
 
 class _KBServer(BaseApplication):
@@ -37,7 +38,7 @@ def run_server(settings: Settings, app_config: dict, host: str, port: int, worke
     options = {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
-        "worker_class": EnvelopeWorker,
+        "worker_class": ServingWorker,
         "threads": max(1, threads),
         # Loading the model (when it is not loaded before the fork) takes several seconds per worker.
         "timeout": 120,
