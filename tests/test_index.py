@@ -34,11 +34,11 @@ def test_round_trip(mini_settings, embedder):
     assert {"faiss-cpu", "sentence-transformers", "torch", "numpy", "python"} <= set(manifest["libraries"])
     assert version.index.ntotal == report.passages
 
-    # Stored vectors are the model's normalized vectors for the stored passage texts.
+    # Stored vectors are the model's normalized vectors for the stored passage texts, in float16 (see vectors).
     first = version.article_passages("angrerett")[0]
     heading = " > ".join(json.loads(first["heading_path"]))
     expected = embedder.embed_documents([heading + "\n" + first["text"]])[0]
-    assert np.allclose(version.vectors()[first["id"]], expected, atol=1e-5)
+    assert np.allclose(version.vectors()[first["id"]], expected, atol=2e-4)
 
     answer = Searcher(mini_settings, embedder).search("TV error E-101 no picture from HDMI", k=3)
     assert answer.results[0]["article_id"] == "guides/tv-no-signal.en"
@@ -67,7 +67,7 @@ def test_unchanged_articles_are_not_embedded_again(mini_settings, mini_kb, embed
     assert len(new) == 1
     expected = embedder.embed_documents([" > ".join(json.loads(new[0]["heading_path"])) + "\n" + new[0]["text"]])
     assert np.allclose(IndexRoot(mini_settings.index_dir).open_current().vectors()[new[0]["id"]], expected[0],
-                       atol=1e-5)
+                       atol=2e-4)
     assert third.summary().startswith("0 added, 1 changed, 1 removed, 1 unchanged in ")
 
 
@@ -80,7 +80,7 @@ def test_bad_articles_are_skipped_and_named(mini_settings, mini_kb, embedder):
     report = build_index(mini_settings, embedder=embedder)
 
     assert [str(p) for p in report.problems] == [
-        "broken.md:4: invalid YAML front matter: expected ',' or ']', but got ':'",
+        "broken.md:4: invalid YAML front matter: did not find expected ',' or ']'",
         "copy.md: duplicate id 'angrerett', already used by angrerett.md",
         "empty.md: empty file",
         "latin1.md:3: not valid UTF-8 (byte 0xe5)",

@@ -65,8 +65,31 @@ def test_the_ivf_path_is_built_and_recorded(ivf_index):
 
 def test_below_the_size_the_index_stays_exact(sample_index):
     version = live(sample_index)
-    assert version.manifest["vectors"] == {"kind": "exact", "approximate_above": VECTORS.approximate_above}
+    assert version.manifest["vectors"] == {"kind": "exact", "storage": "float16",
+                                           "approximate_above": VECTORS.approximate_above}
     assert version.index.kind == "exact"
+
+
+def test_vectors_are_kept_in_half_precision_and_stay_faithful(ivf_index, sample_index, tmp_path):
+    """Half the bytes of float32 (see vectors), each vector read back as float16 rounds it, both kinds."""
+    for settings in (sample_index, ivf_index[0]):
+        version = live(settings)
+        assert version.manifest["vectors"]["storage"] == "float16"
+        assert (version.path / "index.faiss").stat().st_size < version.index.ntotal * version.dimension * 2.2
+    vectors = live(sample_index).vectors()
+    vectors += np.random.default_rng(3).normal(0, 1e-3, vectors.shape).astype(np.float32)
+    for limit in (1000, 100):
+        folder = tmp_path / str(limit)
+        folder.mkdir()
+        info = vectors_module.write_vectors(folder, vectors, vectors.shape[1], approximate_above=limit)
+        stored = vectors_module.VectorIndex(folder / "index.faiss", info)
+        assert stored.kind == ("exact" if limit == 1000 else "ivf")
+        read_back = stored.reconstruct_batch(np.arange(len(vectors)))
+        # Within float16's rounding of each value: half a unit in the last place, 2**-11 of its size (FAISS
+        # converts with its own code, which may round the other way at a tie).
+        assert np.all(np.abs(read_back - vectors) <= np.abs(vectors) * 2.0 ** -11 + 1e-7)
+        found = stored.search(vectors[7], 1)
+        assert found[0][0] == 7 and abs(found[0][1] - float(vectors[7] @ vectors[7])) < 2e-3
 
 
 def test_kb_index_prints_the_recall(tmp_path, runner):
@@ -162,12 +185,21 @@ def test_an_ivf_index_without_its_id_map_is_refused(ivf_index, tmp_path):
 
 
 def test_a_version_in_the_exact_format_of_earlier_builds_still_loads(sample_index, embedder, tmp_path):
-    """Versions built before the vector index could be approximate have no `vectors` in their manifest."""
+    """Versions built before the vector index could be approximate have no `vectors` in their manifest, and
+    their vectors in float32."""
+    import faiss
+
     root = IndexRoot(tmp_path / "index")
     name = live(sample_index).name
     copy = copy_live(sample_index, root.versions / name)
     manifest = json.loads((copy / "manifest.json").read_text())
     del manifest["vectors"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    vectors = IndexVersion(copy).vectors()
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    faiss.write_index(flat, str(copy / "index.faiss"))
+    manifest.pop("files", None)  # sizes recorded for the float16 file; checked thoroughly instead
     (copy / "manifest.json").write_text(json.dumps(manifest))
     root.switch_to(name)
     version = IndexVersion(copy)

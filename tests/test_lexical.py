@@ -218,5 +218,5 @@ def test_synonyms_file_errors_name_the_line(tmp_path):
     (tmp_path / "_synonyms.yaml").write_text("angrerett: [a, b\nx: y\n", encoding="utf-8")
     with pytest.raises(ArticleError) as caught:
         Synonyms.load(tmp_path)
-    assert str(caught.value) == "_synonyms.yaml:2: invalid YAML: expected ',' or ']', but got ':'"
+    assert str(caught.value) == "_synonyms.yaml:2: invalid YAML: did not find expected ',' or ']'"
     assert Synonyms.load(tmp_path / "none").groups == []

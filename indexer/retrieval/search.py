@@ -196,12 +196,14 @@ class Searcher:
         return self._version
 
     def _open(self, name: str) -> IndexVersion:
-        """A version loaded completely (keyword index and language priors too) and checked, before anyone uses it."""
+        """A version loaded completely (keyword index, language priors, passage articles) and checked, before
+        anyone uses it."""
         version = IndexVersion(self.root.version_dir(name))
         version.check_model(self.settings.model, self.embedder.dimension, getattr(self.embedder, "source_sha256", None))
         version.verify()  # loads the keyword index too, not in the first request after the swap
         for lang in LANGUAGES:
             version.language_prior(lang, KEYWORDS.other_language_factor)
+        version.article_table()
         live = self._version.name if self._version is not None else None
         kept = {name: vectors for name, vectors in self._centred_vectors.items() if name == live}
         self._centred_vectors = {**kept, version.name: self._centre(version)}

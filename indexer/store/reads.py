@@ -65,6 +65,7 @@ class IndexVersion:
         self._filter_cache: dict[tuple, np.ndarray] = {}
         self._facets: dict[str, list[str]] | None = None
         self._priors: dict[tuple[str, float], np.ndarray] = {}
+        self._article_table: tuple[np.ndarray, list[str]] | None = None
 
     def _part(self, name: str, read):
         """One file of the version read with `read`; IndexCorrupt naming it when it is missing or damaged."""
@@ -248,8 +249,23 @@ class IndexVersion:
         """The article of each given passage, keyed by passage id (unknown ids left out)."""
         if not ids:
             return {}
-        rows = self._db.execute(f"SELECT id, article_id FROM passages WHERE id IN {_IDS}", (_id_list(ids),))
-        return dict(rows.fetchall())
+        of_passage, article_ids = self.article_table()
+        return {passage_id: article_ids[of_passage[passage_id]] for passage_id in ids
+                if 0 <= passage_id < len(of_passage) and of_passage[passage_id] >= 0}
+
+    def article_table(self) -> tuple[np.ndarray, list[str]]:
+        """Per passage id, the position of its article in the list of article ids (-1 for no passage): read
+        once, so grouping a search's candidates by article costs no SQLite query (about 1 ms at 18k passages);
+        4 bytes a passage."""
+        if self._article_table is None:
+            rows = self._db.execute("SELECT id, article_id FROM passages").fetchall()
+            ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+            article_ids = sorted({row[1] for row in rows})
+            position = {article_id: number for number, article_id in enumerate(article_ids)}
+            of_passage = np.full(int(ids.max()) + 1 if len(ids) else 0, -1, dtype=np.int32)
+            of_passage[ids] = np.fromiter((position[row[1]] for row in rows), dtype=np.int32, count=len(rows))
+            self._article_table = (of_passage, article_ids)
+        return self._article_table
 
     def article(self, article_id: str) -> sqlite3.Row | None:
         """One article's row by id, or by its path inside the KB (links are written as paths)."""
