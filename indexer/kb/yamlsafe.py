@@ -60,8 +60,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-# libyaml's parser when PyYAML was built with it: the pure-Python one spends ~9 ms on a help-centre article's
-# front matter, most of the time it takes to read one.
+# libyaml's parser when PyYAML was built with it: with the pure-Python one, front matter took about four
+# fifths of reading an article (all 2,459 of ms-officedocs-support: 8.8 s, with libyaml 2.1 s).
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
