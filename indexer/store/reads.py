@@ -66,6 +66,7 @@ class IndexVersion:
         self._facets: dict[str, list[str]] | None = None
         self._priors: dict[tuple[str, float], np.ndarray] = {}
         self._article_table: tuple[np.ndarray, list[str]] | None = None
+        self._article_langs: np.ndarray | None = None
 
     def _part(self, name: str, read):
         """One file of the version read with `read`; IndexCorrupt naming it when it is missing or damaged."""
@@ -288,18 +289,25 @@ class IndexVersion:
         key = (lang, other_factor)
         prior = self._priors.get(key)
         if prior is None:
+            of_passage, article_langs = self._passage_article_langs()
+            same = np.flatnonzero(article_langs[of_passage[of_passage >= 0]] == lang)
             prior = np.full(self.index.ntotal, other_factor, dtype=np.float32)
-            same = [row[0] for row in self._db.execute(
-                "SELECT p.id FROM passages p JOIN articles a ON a.id = p.article_id WHERE a.lang = ?", (lang,)
-            )]
-            prior[np.asarray(same, dtype=np.int64)] = 1.0
+            prior[np.flatnonzero(of_passage >= 0)[same]] = 1.0
             self._priors[key] = prior
         return prior
 
     def passage_languages(self) -> list[str]:
         """The language of each passage's article, row i for passage id i."""
-        rows = self._db.execute("SELECT a.lang FROM passages p JOIN articles a ON a.id = p.article_id ORDER BY p.id")
-        return [row[0] for row in rows]
+        of_passage, article_langs = self._passage_article_langs()
+        return article_langs[of_passage[of_passage >= 0]].tolist()
+
+    def _passage_article_langs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The article table's positions and each of its articles' language, read once."""
+        of_passage, article_ids = self.article_table()
+        if self._article_langs is None:
+            langs = dict(self._db.execute("SELECT id, lang FROM articles").fetchall())
+            self._article_langs = np.array([langs[article_id] for article_id in article_ids], dtype=object)
+        return of_passage, self._article_langs
 
     def facets(self) -> dict[str, list[str]]:
         """The values each filter can take in this version, for the page's selectors."""
