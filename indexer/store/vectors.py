@@ -68,10 +68,13 @@ class VectorTuning:
     # and tests/test_large_index.py, which has the sample KB's 45 titles).
     recall_questions: int = 300
     # A filtered search runs exactly over the passages it allows when reading them out of the index costs
-    # less than the IVF lists it would scan: reading one costs about as much as scanning this many.
-    # Measured on bench/scale.py's 100,000-passage index: 0.95 µs a passage read (9.5 ms for 10,000), 0.05 µs
-    # a passage scanned (5.1 ms for all); exact 4.0 ms against IVF 4.1 ms for a filter leaving 5,000.
-    subset_cost_ratio: float = 20.0
+    # less than the IVF lists it would scan: reading one costs about as much as passing over this many in
+    # a list under the filter's bitmap (a passage left out is skipped before any distance is computed).
+    # Measured in float16 on bench/scale.py's million-passage index (4,000 lists), one thread: reading
+    # 2.1-3.1 µs a passage, passing over 10-12 ns a passage with every list probed, break-even 226-287 for
+    # filters leaving 500-10,000 passages. At 100,000 passages (1,265 lists) the break-even is 49-98 where
+    # few lists are probed, and there either path takes under 2 ms.
+    subset_cost_ratio: float = 250.0
 
 
 VECTORS = VectorTuning()
