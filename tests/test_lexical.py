@@ -162,6 +162,14 @@ def test_keyword_hits_rank_best_first_with_ties_in_passage_order_and_masks_appli
     assert [passage for passage, _ in found] == [passage for passage, _ in expected]
     assert [value for _, value in found] == pytest.approx([value for _, value in expected])
     assert index.search([(terms, 1.0)], 1) == hits[:1]
+    # Equal scores straddling the last place taken (copies of one text): the first passages of them are taken.
+    texts = ("pakke pakke", "pakke levert", "pakke levert i dag")
+    layout = np.random.default_rng(0).choice(len(texts), size=40)
+    copies = LexicalIndex.build([analyzer.terms(texts[kind], "nb") for kind in layout])
+    everything = copies.search([(terms, 1.0)], len(layout))
+    assert len({score for _, score in everything}) == len(texts)
+    count = int(np.count_nonzero(layout == 0)) + 3
+    assert copies.search([(terms, 1.0)], count) == everything[:count]
 
 
 def test_a_keyword_hit_holding_little_of_the_question_votes_less():

@@ -282,7 +282,10 @@ class LexicalIndex:
         count = min(count, len(hit))
         if count <= 0:
             return []
-        top = np.argpartition(-values, count - 1)[:count]
-        # Best first; equal scores in passage order, so the same question always ranks the same way.
-        top = top[np.lexsort((hit[top], -values[top]))]
+        # Best first; equal scores in passage order, also where they straddle the last place taken (a KB with
+        # copies of one text), so the same question always ranks the same way.
+        top = np.arange(len(values))
+        if count < len(values):
+            top = np.flatnonzero(values >= np.partition(values, len(values) - count)[len(values) - count])
+        top = top[np.lexsort((hit[top], -values[top]))][:count]
         return [(int(hit[i]), float(values[i])) for i in top]
