@@ -64,8 +64,8 @@ def public_reply(answers: list[str], lang: str) -> str:
     return " ".join([GREETING[lang], *said, TO_PRIVATE[lang]])
 
 
-# Sentences of the KB's own answers, asked about again for every search that shows them: eleven masking
-# patterns over each cost about half a millisecond a search.
+# Sentences of the KB's own answers, asked about again for every search that shows them: masking one costs
+# tens of microseconds (see privacy.mask), a search with social replies asks about dozens.
 PUBLIC_CACHE_SENTENCES = 8192
 
 
