@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..kb.synonyms import contains_phrase, phrase_form
+from ..kb.synonyms import phrase_form
 from ..text.lexical import STEMMERS
 from ..vocabulary import LANGUAGES
 from .routes import Department, Routes
@@ -122,12 +122,20 @@ class Router:
         return route
 
 
-def _forms(keywords) -> list[tuple[str, list[str]]]:
-    return [(word, [phrase_form(word, lang) for lang in STEMMERS]) for word in keywords]
+def _forms(keywords) -> list[tuple[str, tuple[tuple[int, str], ...]]]:
+    """Each keyword with its phrase form in each stemmer's language (by position in STEMMERS), leaving out
+    a form with no word in it, which matches nothing (see contains_phrase)."""
+    return [(word, tuple((position, form) for position, lang in enumerate(STEMMERS)
+                         if (form := phrase_form(word, lang)).strip())) for word in keywords]
 
 
-def _matches(forms: list[str], variants: list[str]) -> bool:
-    return any(contains_phrase(form, variant) for form, variant in zip(forms, variants, strict=True))
+def _matches(forms: list[str], variants: tuple[tuple[int, str], ...]) -> bool:
+    # A loop, not any() over a generator: every search asks this of every keyword, and the generator made
+    # analysing a question against the sample KB's 106 keywords 127-144 µs against 84 µs.
+    for position, variant in variants:  # noqa: SIM110
+        if variant in forms[position]:
+            return True
+    return False
 
 
 def _first_match(forms: list[str], keywords) -> str | None:
