@@ -10,6 +10,7 @@ Internal articles never get replies: agents see them, customers must not.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -213,9 +214,19 @@ def template_text(by_key: dict, lang: str, channel: str) -> str | None:
     the public reply derived from the chat answer (see social), never the chat text with its personal data."""
     if channel == "social" and (lang, "social") not in by_key:
         row = _template_for(by_key, lang, "chat")
-        return None if row is None else public_reply([body_of(row["text"])], lang)
+        return None if row is None else _derived_public_reply(row["text"], lang)
     row = _template_for(by_key, lang, channel)
     return None if row is None else row["text"]
+
+
+# Templates whose public reply is kept once derived: one per article and language with a chat template.
+DERIVED_PUBLIC_REPLIES = 4096
+
+
+@functools.lru_cache(maxsize=DERIVED_PUBLIC_REPLIES)
+def _derived_public_reply(chat_text: str, lang: str) -> str:
+    """A chat template's public reply, the same for every search that shows its article: derived once."""
+    return public_reply([body_of(chat_text)], lang)
 
 
 def _candidates(version: IndexVersion, result: dict) -> list[dict]:
