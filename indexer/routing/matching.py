@@ -124,7 +124,7 @@ class Router:
 
 def _forms(keywords) -> list[tuple[str, tuple[tuple[int, str], ...]]]:
     """Each keyword with its phrase form in each stemmer's language (by position in STEMMERS), leaving out
-    a form with no word in it, which matches nothing (see contains_phrase)."""
+    a form with no word in it, which matches nothing (as in kb.synonyms.contains_phrase)."""
     return [(word, tuple((position, form) for position, lang in enumerate(STEMMERS)
                          if (form := phrase_form(word, lang)).strip())) for word in keywords]
 
