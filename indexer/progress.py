@@ -18,34 +18,44 @@ LOG_STEP_PERCENT = 5
 
 
 def track(items: Sequence[Item], label: str, weights: Sequence[int] | None = None,
-          unit: str = "texts") -> Iterator[Item]:
+          unit: str = "texts", costs: Sequence[float] | None = None) -> Iterator[Item]:
     """Yield `items` while showing progress on standard error; `weights` counts the units each item holds (texts:
-    an index build embeds passages and the reply sentences cut from them in one run)."""
+    an index build embeds passages and the reply sentences cut from them in one run). `costs`, the work each
+    item is (its characters, say), set the share done and the time left where items differ: batches sorted
+    by length grow dearer to the end, and a time left from the units done so far would promise too little."""
     weights = list(weights) if weights is not None else [1] * len(items)
-    total = sum(weights)
+    costs = list(costs) if costs is not None else [float(weight) for weight in weights]
     if sys.stderr.isatty():
         from tqdm import tqdm
 
-        with tqdm(total=total, desc=label, unit=f" {unit}", file=sys.stderr) as bar:
-            for item, weight in zip(items, weights, strict=True):
+        total = sum(weights)
+        with tqdm(total=sum(costs), desc=label, file=sys.stderr,
+                  bar_format="{l_bar}{bar}| [{elapsed}<{remaining}{postfix}]") as bar:
+            done = 0
+            for item, weight, cost in zip(items, weights, costs, strict=True):
                 yield item
-                bar.update(weight)
+                done += weight
+                bar.set_postfix_str(f"{done:,}/{total:,} {unit}", refresh=False)
+                bar.update(cost)
         return
-    yield from _logged(items, weights, total, label, unit)
+    yield from _logged(items, weights, costs, label, unit)
 
 
-def _logged(items: Iterable[Item], weights: list[int], total: int, label: str, unit: str) -> Iterator[Item]:
+def _logged(items: Iterable[Item], weights: list[int], costs: list[float], label: str, unit: str
+            ) -> Iterator[Item]:
     started = time.monotonic()
-    done, next_mark = 0, LOG_STEP_PERCENT
-    for item, weight in zip(items, weights, strict=True):
+    total, total_cost = sum(weights), sum(costs)
+    done, spent, next_mark = 0, 0.0, LOG_STEP_PERCENT
+    for item, weight, cost in zip(items, weights, costs, strict=True):
         yield item
         done += weight
-        percent = 100 * done / total if total else 100
+        spent += cost
+        percent = 100 * spent / total_cost if total_cost else 100
         if percent >= next_mark or done == total:
             elapsed = time.monotonic() - started
             rate = done / elapsed if elapsed > 0 else 0.0
-            left = (total - done) / rate if rate > 0 else 0.0
-            print(f"{label}: {done:,}/{total:,} {unit} ({percent:.0f}%), {rate:.1f}/s, {left:.0f} s left",
-                  file=sys.stderr, flush=True)
+            left = elapsed * (total_cost - spent) / spent if spent > 0 else 0.0
+            print(f"{label}: {done:,}/{total:,} {unit} ({percent:.0f}% of the work), {rate:.1f} {unit}/s, "
+                  f"{left:.0f} s left", file=sys.stderr, flush=True)
             while next_mark <= percent:
                 next_mark += LOG_STEP_PERCENT

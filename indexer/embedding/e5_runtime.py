@@ -192,7 +192,8 @@ class E5Embedder(PrefixedEncoder):
         if progress:
             from ..progress import track
 
-            steps = track(chunks, "Embedding", [len(chunk) for chunk in chunks])
+            steps = track(chunks, "Embedding", [len(chunk) for chunk in chunks],
+                          costs=[sum(len(pieces) + 2 for _, pieces in chunk) for chunk in chunks])
 
         def pooled(pieces: list[int]) -> np.ndarray:
             # One window per call: int8 activations are quantized per call, so a passage's vector never depends

@@ -148,8 +148,11 @@ class OnnxEmbedder(PrefixedEncoder):
         if progress:
             from ..progress import track
 
+            # Batches go shortest texts first, so each one's characters tell the time left, not its texts.
             batches = track(list(batches), "Embedding", [len(order[start: start + self.batch_size])
-                                                         for start in batches])
+                                                         for start in batches],
+                            costs=[sum(len(texts[i]) for i in order[start: start + self.batch_size])
+                                   for start in batches])
         for start in batches:
             chosen = order[start: start + self.batch_size]
             encodings = tokenizer.encode_batch([texts[i] for i in chosen])
