@@ -63,6 +63,10 @@ def test_lexical_index_round_trip(tmp_path):
     assert loaded.search([(["c"], 1.0)], 5) == index.search([(["c"], 1.0)], 5)
     assert [passage for passage, _ in loaded.search([(["c"], 1.0)], 5)] == [1]
     assert not any(path.suffix == ".pkl" for path in tmp_path.iterdir())
+    # The score arrays are read from the files' mapping (which the workers of a server share), not copied.
+    for name in ("data", "indices", "indptr"):
+        array = loaded.model.scores[name]
+        assert not array.flags.owndata and isinstance(array.base, np.memmap)
 
 
 def test_fusion_rewards_agreement_and_scales_to_one():

@@ -121,7 +121,8 @@ class E5Embedder(PrefixedEncoder):
                     normalization = json.loads((self.folder / e5_convert.NORMALIZATION_FILE).read_text("utf-8"))
                     self._table = {int(cp): text for cp, text in normalization.items()}
                     self._tokenizer = Tokenizer.from_file(str(self.folder / e5_convert.TOKENIZER_FILE))
-                    self._words = np.load(self.folder / e5_convert.WORD_TABLE_FILE, mmap_mode="r")
+                    # A plain array over the mapping (shared by the workers): no np.memmap indexing in Python.
+                    self._words = np.asarray(np.load(self.folder / e5_convert.WORD_TABLE_FILE, mmap_mode="r"))
                     options = onnxruntime.SessionOptions()
                     threads = self._threads if self._threads is not None else int(
                         os.environ.get("OMP_NUM_THREADS", "0") or 0)

@@ -192,6 +192,10 @@ class LexicalIndex:
         """Read an index written by `save` (the term counts are read when a build asks for them), its score
         arrays memory-mapped read-only so the workers of a server share them."""
         model = bm25s.BM25.load(str(directory), mmap=True, allow_pickle=False)
+        # Plain arrays over the same mapping: slicing a np.memmap goes through Python (4.7 µs a term's postings
+        # against 0.9 µs), and a search slices dozens.
+        model.scores = {name: np.asarray(value) if isinstance(value, np.memmap) else value
+                        for name, value in model.scores.items()}
         size = int((Path(directory) / "size.txt").read_text(encoding="utf-8"))
         return cls(model, size)
 
