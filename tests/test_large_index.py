@@ -11,6 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
@@ -174,8 +175,6 @@ def test_an_ivf_index_of_another_size_is_refused_by_verify(ivf_index, sample_ind
 
 
 def test_an_ivf_index_without_its_id_map_is_refused(ivf_index, tmp_path):
-    import faiss
-
     copy = copy_live(ivf_index[0], tmp_path / "copy")
     index = faiss.read_index(str(copy / "index.faiss"))
     index.set_direct_map_type(faiss.DirectMap.NoMap)
@@ -187,8 +186,6 @@ def test_an_ivf_index_without_its_id_map_is_refused(ivf_index, tmp_path):
 def test_a_version_in_the_exact_format_of_earlier_builds_still_loads(sample_index, embedder, tmp_path):
     """Versions built before the vector index could be approximate have no `vectors` in their manifest, and
     their vectors in float32."""
-    import faiss
-
     root = IndexRoot(tmp_path / "index")
     name = live(sample_index).name
     copy = copy_live(sample_index, root.versions / name)
