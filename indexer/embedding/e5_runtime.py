@@ -134,7 +134,8 @@ class E5Embedder(PrefixedEncoder):
                         self._parallel = max(1, cores // (threads or cores))
                     options.log_severity_level = 3
                     session = onnxruntime.InferenceSession(
-                        str(self.folder / e5_convert.ENCODER_FILE), options, providers=["CPUExecutionProvider"])
+                        str(self.folder / e5_convert.ENCODER_FILE), options, providers=["CPUExecutionProvider"],
+                        disabled_optimizers=e5_convert.UNFUSED)
                     self._prefix_pieces = len(self._pieces(self.passage_prefix.strip()))
                     self._session = session
         return self._session
@@ -200,8 +201,7 @@ class E5Embedder(PrefixedEncoder):
             # One window per call: int8 activations are quantized per call, so a passage's vector never depends
             # on which passages share its batch (nor on padding), and a batch of one costs no more here.
             ids = np.array([[self._bos, *pieces, self._eos]], dtype=np.int64)
-            return session.run(None, {"embeddings": dequantize(self._words[ids]),
-                                      "attention_mask": np.ones_like(ids)})[0][0]
+            return session.run(None, {"embeddings": dequantize(self._words[ids])})[0][0]
 
         pool = self._pool() if len(windows) > 1 else None
         for chunk in steps:
