@@ -1,7 +1,7 @@
 """Large indexes: 20k, 100k and 1M passages built from a real index, searched through `kb serve` as shipped.
 
-    python bench/scale.py --source /work/wt/_data/alchemy-nb-scale --out /work/wt/_data/scale-bench
-    python bench/scale.py --source ... --out ... --sizes 20000,100000
+    python bench/scale.py --source SOURCE_INDEX --out DIR
+    python bench/scale.py --source SOURCE_INDEX --out DIR --sizes 20000,100000
 
 No text is embedded for the large sizes: the source version's articles, passages, reply sentences and
 vectors are copied over and over (copy c of an article gets the id `<id>~c`, the path `c/<path>` and its

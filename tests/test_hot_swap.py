@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 
 from indexer.ingest.builder import build_index
+from indexer.store.lifecycle import KEEP_VERSIONS, new_version_name
+from indexer.store.schema import VERSION_NAME
 from webapp import create_app
 
 
@@ -72,3 +75,46 @@ def test_a_broken_publication_keeps_the_old_version(mini_settings, embedder):
     response = client.get("/api/search?q=angrerett")
     assert response.status_code == 200
     assert response.get_json()["index_version"] == first
+
+
+def _publish(mini_settings, mini_kb, embedder, count: int) -> list[str]:
+    built = []
+    for n in range(count):
+        (mini_kb / f"publisert-{n}.md").write_text(f"# Publisert {n}\n\nAngrerett tekst {n}.\n", encoding="utf-8")
+        built.append(build_index(mini_settings, embedder=embedder).version)
+    return built
+
+
+def test_a_version_a_server_still_serves_is_never_removed(mini_settings, mini_kb, embedder):
+    first = build_index(mini_settings, embedder=embedder).version
+    app = create_app(mini_settings, {"RELOAD_SECONDS": 3600})
+    assert app.test_client().get("/api/search?q=angrerett").get_json()["index_version"] == first
+    # More builds than are kept, while the app has not looked for a new version yet (a worker sitting idle).
+    _publish(mini_settings, mini_kb, embedder, KEEP_VERSIONS + 1)
+    assert (mini_settings.index_dir / "versions" / first).is_dir()
+    # A thread that has not read the version before opens its own SQLite handle on it.
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(app.test_client().get("/api/search?q=angrerett")))
+    thread.start()
+    thread.join()
+    assert answers[0].status_code == 200, answers[0].get_json()
+    assert answers[0].get_json()["index_version"] == first
+
+
+def test_a_version_is_removed_once_no_server_holds_it(mini_settings, mini_kb, embedder):
+    first = build_index(mini_settings, embedder=embedder).version
+    client = create_app(mini_settings, {"RELOAD_SECONDS": 0}).test_client()
+    assert client.get("/api/search?q=angrerett").get_json()["index_version"] == first
+    second = _publish(mini_settings, mini_kb, embedder, 1)[0]
+    assert client.get("/api/search?q=angrerett").get_json()["index_version"] == second
+    gc.collect()
+    _publish(mini_settings, mini_kb, embedder, KEEP_VERSIONS)
+    versions = mini_settings.index_dir / "versions"
+    assert not (versions / first).exists()
+    assert (versions / second).is_dir()
+
+
+def test_versions_built_in_one_second_sort_in_the_order_they_were_built():
+    names = [new_version_name() for _ in range(200)]
+    assert names == sorted(names)
+    assert all(VERSION_NAME.match(name) for name in names)

@@ -64,9 +64,9 @@ def register(app: Flask) -> None:
         return error_response(str(exc), status, **details)
 
     @app.errorhandler(sqlite3.DatabaseError)
-    def log_unreadable(exc: sqlite3.DatabaseError):
-        app.logger.error("the query log cannot be used on %s: %s", request.path, exc)
-        return error_response(f"the query log cannot be read or written ({exc}); searches still work", 503)
+    def database_error(exc: sqlite3.DatabaseError):
+        app.logger.error("a database cannot be used on %s: %s", request.path, exc, exc_info=exc)
+        return error_response(f"a database cannot be read or written ({exc}); try again", 503)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

@@ -199,6 +199,7 @@ class Searcher:
         """A version loaded completely (keyword index, language priors, passage articles) and checked, before
         anyone uses it."""
         version = IndexVersion(self.root.version_dir(name))
+        version.hold()
         version.check_model(self.settings.model, self.embedder.dimension, getattr(self.embedder, "source_sha256", None))
         version.verify()  # loads the keyword index too, not in the first request after the swap
         for lang in LANGUAGES:

@@ -47,8 +47,10 @@ KEEP_VERSIONS = 3
 
 
 def new_version_name() -> str:
-    """Sortable by build time, unique even for two builds in the same second."""
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    """Sortable by build time, to the microsecond (builds of one index never overlap, see build_lock), so
+    `remove_stale` keeps the newest: the suffix is the microsecond in five hex digits and one random one."""
+    now = dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ") + f"-{now.microsecond:05x}{secrets.randbelow(16):x}"
 
 
 class IndexRoot:
@@ -149,7 +151,24 @@ class IndexRoot:
         finished = [entry for entry in entries if not entry.name.endswith(".partial") and entry.exists()]
         for entry in finished[:-keep]:
             if entry.name != current:
-                shutil.rmtree(entry, ignore_errors=True)
+                _remove_unless_held(entry)
+
+
+def _remove_unless_held(version_dir: Path) -> None:
+    """Remove a version's folder unless a server still holds it (IndexVersion.hold); a later build removes it."""
+    try:
+        handle = os.open(version_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(handle)
+        return
+    try:
+        shutil.rmtree(version_dir, ignore_errors=True)
+    finally:
+        os.close(handle)
 
 
 class VersionWriter:

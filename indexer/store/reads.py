@@ -4,10 +4,13 @@ behind a named method, so callers never write SQL against the schema (see schema
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import json
+import os
 import sqlite3
 import threading
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -410,6 +413,16 @@ class IndexVersion:
     def all_replies(self) -> list[sqlite3.Row]:
         """Every reply template row (a rebuild reuses those of unchanged articles)."""
         return self._db.execute("SELECT article_id, lang, channel, text, line FROM replies").fetchall()
+
+    def hold(self) -> None:
+        """Keep this version on disk for as long as this object lives: a shared lock on its folder, which
+        `IndexRoot.remove_stale` leaves alone. A server holds the version it serves, so a worker that sat
+        idle through several builds still finds the files its threads open (each opens its own SQLite
+        handle on first use)."""
+        if getattr(self, "_hold", None) is None:
+            handle = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            self._hold = weakref.finalize(self, os.close, handle)
 
     def close(self) -> None:
         """Close this thread's metadata handle."""
