@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -226,7 +227,8 @@ def main() -> None:
             built.update(vector_seconds=built.pop("build_seconds", None), build_seconds=float("nan"), passages=size)
         else:
             built = write_copy(source, size, target, args.noise, title_vectors)
-        print(f"built {built['passages']:,} passages in {built['build_seconds']:.1f} s: {built['kind']}"
+        took = "earlier" if math.isnan(built["build_seconds"]) else f"in {built['build_seconds']:.1f} s"
+        print(f"built {built['passages']:,} passages {took}: {built['kind']}"
               + (f", {built['nlist']:,} lists, nprobe {built['nprobe']}, recall@10 {built['recall_at_10']:.3f} on "
                  f"{built['recall_questions']} titles, IVF trained and filled in {built['vector_seconds']:.1f} s"
                  if built["kind"] == "ivf" else ""), flush=True)
