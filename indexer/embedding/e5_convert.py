@@ -235,7 +235,8 @@ def _write_encoder(weights: WeightFile, path: Path, four_bit: tuple[str, ...] = 
 
     def linear(x: str, tensor: str, rows: int, cols: int, out: str) -> str:
         blocks = weights.blocks(f"{tensor}.w", rows, cols)
-        layer, matrix_name = tensor.split(".", 1)
+        layer_name, matrix_name = tensor.split(".", 1)
+        layer = int(layer_name[1:])
         bias = weights.floats(f"{tensor}.b", (rows,))
         if matrix_name in four_bit:
             packed, scales = repack_q4(blocks)
@@ -244,8 +245,8 @@ def _write_encoder(weights: WeightFile, path: Path, four_bit: tuple[str, ...] = 
                 [out + ".mm"], name=out + ".mm", domain="com.microsoft", K=cols, N=rows, bits=4,
                 block_size=Q4_WEIGHTS, accuracy_level=ACCURACY_LEVEL))
         elif matrix_name == "fo" and outliers is not None:
-            matrix = dequantize(blocks).T[order(int(layer[1:]))]
-            split = cols - len(outliers[int(layer[1:])])
+            matrix = dequantize(blocks).T[order(layer)]
+            split = cols - len(outliers[layer])
             end = constant(f"{tensor}.split", np.array([split], np.int64))
             last = constant("last", np.array([-1], np.int64))
             nodes.extend([
@@ -254,13 +255,13 @@ def _write_encoder(weights: WeightFile, path: Path, four_bit: tuple[str, ...] = 
                                  name=out + ".rest"),
                 helper.make_node("Slice", [x, end, constant("ffn", np.array([cols], np.int64)), last], [x + ".large"]),
                 helper.make_node("MatMul", [x + ".large", constant(f"{tensor}.w.large", matrix[split:])],
-                                 [out + ".large"], name=_outlier_product(int(layer[1:]))),
+                                 [out + ".large"], name=_outlier_product(layer)),
                 helper.make_node("Add", [out + ".rest", out + ".large"], [out + ".mm"]),
             ])
         else:
             matrix = dequantize(blocks)
             if matrix_name == "fi" and outliers is not None:
-                channels = order(int(layer[1:]))
+                channels = order(layer)
                 matrix, bias = matrix[channels], bias[channels]
             # [in, out], as MatMul multiplies
             nodes.append(helper.make_node("MatMul", [x, constant(f"{tensor}.w", np.ascontiguousarray(matrix.T))],

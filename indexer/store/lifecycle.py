@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import IndexLocked, IndexNotFound, KBError, NotFound, QueryError
 from ..text.lexical import LexicalIndex
-from .reads import MAX_PASSAGE_ID, IndexVersion, passage_article
+from .reads import MAX_PASSAGE_ID, IndexVersion, passage_article, remove_unless_held
 from .schema import (
     ARTICLE_COLUMNS,
     FORMAT_VERSION,
@@ -151,24 +151,7 @@ class IndexRoot:
         finished = [entry for entry in entries if not entry.name.endswith(".partial") and entry.exists()]
         for entry in finished[:-keep]:
             if entry.name != current:
-                _remove_unless_held(entry)
-
-
-def _remove_unless_held(version_dir: Path) -> None:
-    """Remove a version's folder unless a server still holds it (IndexVersion.hold); a later build removes it."""
-    try:
-        handle = os.open(version_dir, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(handle)
-        return
-    try:
-        shutil.rmtree(version_dir, ignore_errors=True)
-    finally:
-        os.close(handle)
+                remove_unless_held(entry)
 
 
 class VersionWriter:

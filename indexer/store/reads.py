@@ -8,6 +8,7 @@ import fcntl
 import functools
 import json
 import os
+import shutil
 import sqlite3
 import threading
 import weakref
@@ -70,6 +71,7 @@ class IndexVersion:
         self._priors: dict[tuple[str, float], np.ndarray] = {}
         self._article_table: tuple[np.ndarray, list[str]] | None = None
         self._article_langs: np.ndarray | None = None
+        self._hold: weakref.finalize | None = None
 
     def _part(self, name: str, read):
         """One file of the version read with `read`; IndexCorrupt naming it when it is missing or damaged."""
@@ -419,7 +421,7 @@ class IndexVersion:
         `IndexRoot.remove_stale` leaves alone. A server holds the version it serves, so a worker that sat
         idle through several builds still finds the files its threads open (each opens its own SQLite
         handle on first use)."""
-        if getattr(self, "_hold", None) is None:
+        if self._hold is None:
             handle = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
             fcntl.flock(handle, fcntl.LOCK_SH)
             self._hold = weakref.finalize(self, os.close, handle)
@@ -430,6 +432,22 @@ class IndexVersion:
         if connection is not None:
             connection.close()
             self._local.db = None
+
+
+def remove_unless_held(version_dir: Path) -> None:
+    """Remove a version's folder unless a server still holds it (IndexVersion.hold): the exclusive side of the
+    same lock. A held folder stays for a later build to remove."""
+    try:
+        handle = os.open(version_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        shutil.rmtree(version_dir, ignore_errors=True)
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(handle)
 
 
 # A list of passage ids bound as one JSON parameter: any number of them, and no SQL written from data.
