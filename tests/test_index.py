@@ -192,12 +192,14 @@ def test_switching_model_rebuilds_everything(mini_settings, embedder):
     assert messages[0].startswith("full rebuild: index ")
 
 
-def test_changed_parsing_settings_rebuild_everything(mini_settings, embedder):
+def test_changed_parsing_settings_parse_everything_again_and_keep_the_vectors(mini_settings, embedder):
     build_index(mini_settings, embedder=embedder)
     messages = []
     report = build_index(mini_settings.with_overrides(default_lang="en"), embedder=embedder, log=messages.append)
-    assert (report.added, report.unchanged) == (3, 0)
-    assert messages[0].startswith("full rebuild: index ")
+    assert (report.added, report.changed, report.unchanged) == (0, 0, 3)
+    assert messages[0].startswith("every article parsed again: index ")
+    # The passages read the same, so none was embedded again.
+    assert (report.embedded_passages, report.embedded_sentences) == (0, 0)
     assert IndexRoot(mini_settings.index_dir).open_current().manifest["pipeline"]["default_lang"] == "en"
 
 

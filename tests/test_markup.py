@@ -45,6 +45,20 @@ def test_heading_path_and_anchors():
     ]
 
 
+def test_an_opening_heading_that_says_more_than_the_title_heads_every_section():
+    body = ("# <a name=\"slow\"></a>SharePoint-overføringen går sakte\n\nNettverket avgjør.\n\n"
+            "## Hva du kan gjøre\n\nDel opp.\n")
+    title = "Hvorfor kan jeg ikke redigere denne filen?"
+    sections = render_article(body, title, "slow.md").sections
+    assert [(s.heading_path, s.anchor) for s in sections] == [
+        ([title, "SharePoint-overføringen går sakte"], "slow"),
+        ([title, "SharePoint-overføringen går sakte", "Hva du kan gjøre"], "hva-du-kan-gjøre"),
+    ]
+    # One that only restates the title, in other case or punctuation, adds nothing.
+    restated = render_article("# Outlook mobilappen\n\nVelg Kom i gang.\n", "1800014 Outlook-mobilappen", "o.md")
+    assert [s.heading_path for s in restated.sections] == [["1800014 Outlook-mobilappen"]]
+
+
 def test_clean_text_of_blocks():
     sections = rendered().sections
     assert sections[0].blocks[0].text == "Intro with a link, an outside one and a photo."

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from .buildlog import BuildWarning, Problem, summarise
 Progress = Callable[[str], None]
 
 # Raised whenever parsing, rendering or chunking changes what an article's passages are.
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 # Fewer new passages than this embed in a second or two: no progress bar.
 PROGRESS_MIN_PASSAGES = 64
 
@@ -150,7 +150,7 @@ def build_index(
         kb_placeholders = _kb_file(load_kb_declarations, kb_dir, report, {})
         routes = _kb_file(lambda folder: _routes(folder, report), kb_dir, report, Routes())
         chunk_settings = ChunkSettings.for_limit(embedder.token_limit)
-        previous = _reusable_version(root, settings, embedder, chunk_settings, log)
+        previous, parse_all = _reusable_version(root, settings, embedder, chunk_settings, log)
         previous_rows = _previous_articles(previous)
         reusable = _Reusable(previous) if previous is not None else None
 
@@ -161,12 +161,16 @@ def build_index(
             try:
                 data = path.read_bytes()
                 old = previous_rows.get(relpath)
-                if old is not None and old["content_hash"] == content_hash(data):
+                same = old is not None and old["content_hash"] == content_hash(data)
+                if same and not parse_all:
                     item = reusable.article(old)
                 else:
                     article = parse_article(data, relpath, settings.default_lang)
-                    item = _prepare(article, embedder, chunk_settings, "changed" if old else "added", kb_placeholders)
+                    status = "unchanged" if same else "changed" if old else "added"
+                    item = _prepare(article, embedder, chunk_settings, status, kb_placeholders)
                     item.replaces = old["id"] if old else None
+                    if same:
+                        item.warnings = [replace(warning, fresh=False) for warning in item.warnings]
                 report.warnings.extend(item.warnings)
                 article_id = item.article_row["id"]
                 if article_id in seen_ids:
@@ -249,22 +253,28 @@ def _write_failure(root: IndexRoot, exc: OSError) -> str:
 
 def _reusable_version(
     root: IndexRoot, settings: Settings, embedder: Embedder, chunk_settings: ChunkSettings, log: Progress
-) -> IndexVersion | None:
-    """The live version if its passages and vectors can be reused: same model, chunking and parsing."""
+) -> tuple[IndexVersion | None, bool]:
+    """The live version if its vectors can be reused (same model), and whether every article must be parsed
+    again because parsing or chunking changed since it was built.
+
+    Parsed again, a passage whose text the model reads is unchanged still keeps its vector: a new release's
+    parser re-embeds only the passages it cut differently.
+    """
     try:
         version = root.open_reusable()
         version.check_model(settings.model, embedder.dimension, getattr(embedder, "source_sha256", None))
     except IndexNotFound:
-        return None
+        return None, False
     except IndexMismatch as exc:
         log(f"full rebuild: {exc}")
-        return None
-    built = version.manifest
+        return None, False
+    built = version.manifest.get("pipeline")
     now = _pipeline(settings, chunk_settings)
-    if built.get("pipeline") != now:
-        log(f"full rebuild: index {version.name} was built with {built.get('pipeline')}, now {now}")
-        return None
-    return version
+    if built != now:
+        log(f"every article parsed again: index {version.name} was built with {built}, now {now}; passages"
+            " whose text is unchanged keep their vectors")
+        return version, True
+    return version, False
 
 
 def _pipeline(settings: Settings, chunk_settings: ChunkSettings) -> dict:

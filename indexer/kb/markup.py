@@ -43,6 +43,7 @@ _ANCHOR_IN_HTML = re.compile(r"""<a\s[^>]*(?:name|id)\s*=\s*["']([^"']+)["']""",
 _DOCFX_LINE = re.compile(r"^\s*(\[!INCLUDE\s*\[.*|:::.*|\[!div\b.*)$", re.MULTILINE | re.IGNORECASE)
 _DOCFX_ALERT = re.compile(r"^(\s*>\s*)\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\]\s*$", re.MULTILINE | re.IGNORECASE)
 _SPACE = re.compile(r"[ \t\r\f\v]+")
+_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -77,6 +78,15 @@ def slugify(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     slug = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE).strip("-_")
     return slug or "section"
+
+
+def restates(heading: str, title: str) -> bool:
+    """Whether a heading only repeats the title, with no word the title lacks.
+
+    "Konfigurere e-post i Outlook mobilappen" under "1800014 Konfigurere e-post i Outlook-mobilappen" does;
+    "SharePoint Overføringen går sakte" under "Hvorfor kan jeg ikke redigere denne filen?" does not.
+    """
+    return set(_WORD.findall(heading.casefold())) <= set(_WORD.findall(title.casefold()))
 
 
 def render_article(body: str, title: str, article_path: str) -> Rendered:
@@ -194,9 +204,14 @@ class _TreeCollector(Treeprocessor):
                 reply_level = level if reply_heading_lang(text) else 0
                 if reply_level:
                     continue
-                if level == 1 and (text == title or not stack and len(sections) == 1 and not sections[0].blocks):
+                leading = not stack and len(sections) == 1 and not sections[0].blocks
+                if level == 1 and (text == title or leading):
                     sections[0].anchor = sections[0].anchor or element.get("id", "")
                     stack = []
+                    if leading and not restates(text, title):
+                        # The article's own heading says more than its title: it heads every section.
+                        stack = [(level, text)]
+                        sections[0].heading_path = [title, text]
                     continue
                 while stack and stack[-1][0] >= level:
                     stack.pop()
