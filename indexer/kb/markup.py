@@ -80,7 +80,7 @@ def slugify(text: str) -> str:
     return slug or "section"
 
 
-def restates(heading: str, title: str) -> bool:
+def _restates(heading: str, title: str) -> bool:
     """Whether a heading only repeats the title, with no word the title lacks.
 
     "Konfigurere e-post i Outlook mobilappen" under "1800014 Konfigurere e-post i Outlook-mobilappen" does;
@@ -208,7 +208,7 @@ class _TreeCollector(Treeprocessor):
                 if level == 1 and (text == title or leading):
                     sections[0].anchor = sections[0].anchor or element.get("id", "")
                     stack = []
-                    if leading and not restates(text, title):
+                    if leading and not _restates(text, title):
                         # The article's own heading says more than its title: it heads every section.
                         stack = [(level, text)]
                         sections[0].heading_path = [title, text]
